@@ -1,0 +1,52 @@
+# tpo-check: one command to set up and run, one to test. See README.md.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run install index check test lint typecheck fast bench clean
+
+## make run: set everything up on a fresh machine, build the index, answer a sample question.
+run: index
+	$(BIN)/tpo search "Our pharmacy wants to text patients a refill reminder paid for by the drug maker" -k 5
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: pip then takes the CPU wheel from this machine's disk.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make index: build the index the first time, update it incrementally afterwards.
+index: install
+	@if $(BIN)/tpo index status --json | grep -q '"version": null'; then \
+		$(BIN)/tpo index build; else $(BIN)/tpo index update; fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app indexer evaluation
+
+typecheck: install
+	$(BIN)/mypy
+
+fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## make check: lint, types and the fast tests (what you run before every commit).
+check: lint typecheck fast
+
+## make test: everything, the slow tests included (real model, real Chroma server, kills).
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/tpo bench --out bench.json
+
+clean:
+	rm -rf $(VENV) .tpo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,277 @@
+"""The ``tpo`` command: a thin face over the indexer and (later) the classifier.
+
+Every command takes ``--json`` and then prints one JSON document on stdout;
+progress and messages go to stderr.  Errors a user can fix are printed as one
+clear message with what to do, and the exit code is 2; no traceback is shown
+unless ``TPO_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.services import Services
+from app.settings import Settings
+from indexer.errors import TpoError
+
+app = typer.Typer(
+    help="tpo-check: what a use or disclosure of PHI is under HIPAA, cited.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build, update and inspect the corpus index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+MirrorOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mirror",
+        help="Folder with the corpus files (default: TPO_CORPUS_MIRROR, then ../shared/corpus).",
+        file_okay=False,
+    ),
+]
+DownloadOpt = Annotated[
+    bool, typer.Option("--download", help="Ignore mirrors; download from the official addresses.")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Pin the eCFR to this date (YYYY-MM-DD) when "
+        "downloading; default the latest date the eCFR serves.",
+    ),
+]
+
+
+def services(mirror: Path | None = None) -> Services:
+    settings = Settings()
+    if mirror is not None:
+        settings = settings.model_copy(update={"corpus_mirror": mirror})
+    return Services(settings)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        render()
+
+
+@contextmanager
+def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars on stderr for the long steps (embedding, writing vectors)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled or not err.is_terminal,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = {"embed": "embedding passages", "write": "writing vectors"}.get(
+                    stage, stage
+                )
+                tasks[stage] = bars.add_task(label, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except TpoError as exc:
+        err.print(f"[bold red]error:[/] {exc.user_message()}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; the index still serves its previous version")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get("TPO_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "  → this is a bug; run again with TPO_DEBUG=1 and report the traceback.",
+            highlight=False,
+        )
+        raise typer.Exit(3) from None
+
+
+def _run_index(
+    build: bool, mirror: Path | None, download: bool, as_of: str | None, as_json: bool
+) -> None:
+    with user_errors():
+        svc = services(mirror)
+        manifest, snapshot = svc.read_corpus(download=download, as_of=as_of)
+        with progress_bars() as bar:
+            indexer = svc.indexer(bar)
+            report = (
+                indexer.build(snapshot, manifest) if build else indexer.update(snapshot, manifest)
+            )
+        data = report.to_json()
+
+        def render() -> None:
+            verb = "built" if build else ("updated to" if report.created else "unchanged at")
+            out.print(
+                f"index {verb} {report.version}: {report.passages} passages; "
+                f"added {data['added']}, changed {data['changed']}, removed "
+                f"{data['removed']}; embedded {report.embedded} in {report.seconds:.1f} s"
+            )
+            for c in report.changes[:50]:
+                out.print(f"  {c.change:8} {c.citation}", highlight=False)
+            if len(report.changes) > 50:
+                out.print(f"  … {len(report.changes) - 50} more (use --json for all)")
+
+        emit(data, as_json, render)
+
+
+@index_app.command("build")
+def index_build(
+    mirror: MirrorOpt = None,
+    download: DownloadOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read every source and build a new corpus version, embedding every passage."""
+    _run_index(True, mirror, download, as_of, as_json)
+
+
+@index_app.command("update")
+def index_update(
+    mirror: MirrorOpt = None,
+    download: DownloadOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-read the sources; embed only what changed; report changes by citation."""
+    _run_index(False, mirror, download, as_of, as_json)
+
+
+@index_app.command("status")
+def index_status(as_json: JsonOpt = False) -> None:
+    """The current corpus version, its passages and sources."""
+    with user_errors():
+        svc = services()
+        current = svc.db.current()
+        data: dict[str, Any] = {
+            "version": current.id if current else None,
+            "created": current.created if current else None,
+            "passages": current.passages if current else 0,
+            "embedder": current.embedder if current else None,
+            "sources": current.sources if current else [],
+            "versions": [
+                {"id": v.id, "created": v.created, "passages": v.passages, **v.report}
+                for v in svc.db.all()
+            ],
+        }
+
+        def render() -> None:
+            if current is None:
+                out.print("no index yet: run `tpo index build`")
+                return
+            out.print(
+                f"version {current.id} ({current.created}), {current.passages} passages, "
+                f"embedder {current.embedder}"
+            )
+            table = Table("source", "as of", "passages", "hash")
+            for s in current.sources:
+                table.add_row(s["id"], s["as_of"], str(s["passages"]), s["hash"])
+            out.print(table)
+
+        emit(data, as_json, render)
+
+
+@index_app.command("diff")
+def index_diff(v1: str, v2: str, as_json: JsonOpt = False) -> None:
+    """Citations changed between two versions, old and new text side by side."""
+    from indexer.changes import counts
+    from indexer.update import diff_versions
+
+    with user_errors():
+        changes = diff_versions(services().db, v1, v2)
+        data = {"from": v1, "to": v2, **counts(changes), "changes": [c.to_json() for c in changes]}
+
+        def render() -> None:
+            out.print(f"{v1} → {v2}: {len(changes)} citations changed")
+            for c in changes:
+                table = Table(title=f"{c.change}: {c.citation}", show_lines=True, expand=True)
+                table.add_column(v1, ratio=1)
+                table.add_column(v2, ratio=1)
+                table.add_row(c.old_text or "—", c.new_text or "—")
+                out.print(table)
+
+        emit(data, as_json, render)
+
+
+@app.command("search")
+def search(
+    query: str, k: Annotated[int, typer.Option("-k", min=1, max=100)] = 5, as_json: JsonOpt = False
+) -> None:
+    """Hybrid search (dense + BM25) of the current corpus version."""
+    with user_errors():
+        version, hits = services().searcher.search(query, k=k)
+        data = {"query": query, "version": version, "hits": [h.to_json() for h in hits]}
+
+        def render() -> None:
+            for i, h in enumerate(hits, 1):
+                p = h.passage
+                label = p.ref if p.is_law else f"{p.ref} [{p.kind.value}, not law]"
+                out.print(
+                    f"[bold]{i}. {label}[/]  score {h.score:.4f} (dense "
+                    f"#{h.dense_rank or '-'}, keyword #{h.keyword_rank or '-'})",
+                    highlight=False,
+                )
+                out.print(f"   {p.text[:400]}", highlight=False)
+
+        emit(data, as_json, render)
+
+
+@app.command("bench")
+def bench(
+    out_file: Annotated[Path | None, typer.Option("--out")] = None,
+    repeats: Annotated[int, typer.Option(min=5)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure build, updates, search and index size in a scratch data directory."""
+    from app.bench import run_bench
+
+    with user_errors():
+        result = run_bench(Settings(), repeats=repeats, log=lambda m: err.print(m))
+        if out_file:
+            out_file.write_text(json.dumps(result, indent=2) + "\n")
+
+        def render() -> None:
+            table = Table("measure", "value")
+            for key, value in result["table"]:
+                table.add_row(key, value)
+            out.print(table)
+
+        emit(result, as_json, render)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Batch evaluation against labeled scenarios (see issue 5)."""

@@ -1,0 +1,1 @@
+"""Corpus and indexer: regulation text in, cited passages out."""
