@@ -7,12 +7,13 @@ bytes read, so a corpus version can say exactly what it was built from.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.chunk import document_passages, law_passages
-from indexer.errors import SourceError
+from indexer.errors import CitationError, SourceError
 from indexer.fetch import Fetcher, latest_ecfr_date
 from indexer.manifest import Manifest, Source, SourceFormat
 from indexer.markdown import parse_section_markdown
@@ -155,14 +156,14 @@ def _parse(
     out: list[Passage] = []
     for section in sections:
         if source.is_law:
-            cite = Citation.parse(source.citation)
+            code, title = _code_and_title(source)
             out.extend(
                 law_passages(
                     section,
                     source_id=source.id,
                     kind=source.kind,
-                    code=cite.code,
-                    title=cite.title,
+                    code=code,
+                    title=title,
                     as_of=as_of,
                     url=source.url,
                 )
@@ -186,7 +187,7 @@ def _sections(source: Source, data: bytes, origin: str, fmt: SourceFormat) -> li
     if fmt is SourceFormat.MARKDOWN_SECTION:
         section = parse_section_markdown(data.decode("utf-8"), origin)
         if source.is_law:
-            expected = Citation.parse(source.citation).section
+            expected = _single_section(source) or section.number
             if section.number and section.number != expected:
                 raise SourceError(
                     f"{origin}: holds section {section.number}, the manifest says {expected}",
@@ -198,7 +199,8 @@ def _sections(source: Source, data: bytes, origin: str, fmt: SourceFormat) -> li
         from indexer.ecfr import parse_ecfr_xml
 
         if wanted is None and source.is_law:
-            wanted = (Citation.parse(source.citation).section,)
+            single = _single_section(source)
+            wanted = (single,) if single else None
         return parse_ecfr_xml(data, wanted)
     if fmt is SourceFormat.PDF:
         import tempfile
@@ -214,9 +216,7 @@ def _sections(source: Source, data: bytes, origin: str, fmt: SourceFormat) -> li
 
         page = parse_guidance_html(data, source.id)
         if source.is_law:  # e.g. a U.S. Code section page: the manifest says which section
-            page = RawSection(
-                Citation.parse(source.citation).section, page.heading, page.paragraphs
-            )
+            page = RawSection(_single_section(source) or page.number, page.heading, page.paragraphs)
         return [page]
     from indexer.html import parse_guidance_text
 
@@ -225,6 +225,25 @@ def _sections(source: Source, data: bytes, origin: str, fmt: SourceFormat) -> li
     if source.kind is SourceKind.SECONDARY and not section.heading:
         section = RawSection(section.number, source.title, section.paragraphs)
     return [section]
+
+
+def _code_and_title(source: Source) -> tuple[str, int]:
+    """ "45 CFR 164.501" or "45 CFR Part 164" → ("CFR", 45); "42 U.S.C. 17936" → ("U.S.C.", 42)."""
+    m = re.match(r"\s*(\d+)\s*(C\.?F\.?R\.?|U\.?S\.?C\.?)", source.citation)
+    if not m:
+        raise SourceError(
+            f"source {source.id!r}: citation {source.citation!r} names no CFR or U.S.C. title",
+            'Write it like "45 CFR 164.501" or "45 CFR Part 164".',
+        )
+    return ("U.S.C." if m.group(2).upper().startswith("U") else "CFR"), int(m.group(1))
+
+
+def _single_section(source: Source) -> str | None:
+    """The one section a law source holds, when its citation names one."""
+    try:
+        return Citation.parse(source.citation).section
+    except CitationError:
+        return None
 
 
 def _check_unique(passages: list[Passage]) -> None:
