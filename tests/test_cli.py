@@ -211,7 +211,11 @@ def test_the_same_commands_work_against_a_chroma_server(
 
 
 def test_a_stopped_chroma_server_is_reported_with_what_to_do(env: dict[str, str]) -> None:
-    proc = tpo({**env, "TPO_CHROMA_HOST": "127.0.0.1", "TPO_CHROMA_PORT": "9"}, "index", "build",
-               check=False)
+    proc = tpo(
+        {**env, "TPO_CHROMA_HOST": "127.0.0.1", "TPO_CHROMA_PORT": "9"},
+        "index",
+        "build",
+        check=False,
+    )
     assert proc.returncode == 2
     assert "chroma run" in proc.stderr and "Traceback" not in proc.stderr
