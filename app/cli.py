@@ -23,7 +23,7 @@ from rich.table import Table
 
 from app.services import Services
 from app.settings import Settings
-from indexer.errors import TpoError
+from indexer.errors import TpoError, UserInputError
 
 app = typer.Typer(
     help="tpo-check: what a use or disclosure of PHI is under HIPAA, cited.",
@@ -242,6 +242,59 @@ def search(
                     highlight=False,
                 )
                 out.print(f"   {p.text[:400]}", highlight=False)
+
+        emit(data, as_json, render)
+
+
+def _read_description(description: str) -> str:
+    text = sys.stdin.read() if description == "-" else description
+    if not text.strip():
+        raise UserInputError(
+            "the description is empty",
+            "Describe the proposed use or disclosure in a sentence or two.",
+        )
+    return text
+
+
+@app.command("rules")
+def rules(
+    description: Annotated[
+        str, typer.Argument(help="The activity, in plain words; - reads stdin.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """The deterministic rules' verdict alone: category, authorization, citations, trace."""
+    from app.facts import extract_facts
+    from app.rules import decide
+
+    with user_errors():
+        verdict = decide(extract_facts(_read_description(description)))
+        data = verdict.to_json()
+
+        def render() -> None:
+            auth = (
+                "AUTHORIZATION REQUIRED"
+                if verdict.authorization_required
+                else ("no authorization needed")
+            )
+            out.print(
+                f"[bold]{verdict.category.value}[/] — {auth}"
+                + (" (insufficient facts)" if verdict.status == "insufficient_facts" else ""),
+                highlight=False,
+            )
+            if verdict.operations_paragraph:
+                out.print(f"health care operations, paragraph {verdict.operations_paragraph}")
+            out.print("cites: " + "; ".join(verdict.citations), highlight=False)
+            for step in verdict.trace:
+                out.print(
+                    f"rule {step.rule} ({step.citation}) on {', '.join(step.facts) or '—'}: "
+                    f"{step.outcome}",
+                    highlight=False,
+                )
+            for o in verdict.obligations:
+                out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
+            for q in verdict.questions:
+                out.print(f"[yellow]question:[/] {q}", highlight=False)
 
         emit(data, as_json, render)
 

@@ -42,3 +42,7 @@ class FetchError(TpoError):
 
 class IndexStateError(TpoError):
     """The index is missing, busy, or a version asked for does not exist."""
+
+
+class UserInputError(TpoError):
+    """Input from the user that cannot be used as it is (an empty description, say)."""

@@ -1,0 +1,204 @@
+"""The classifier's contracts: labels, facts, and the rules' verdict.
+
+``Facts`` is what the rules read: every fact is *yes*, *no* or *unknown*, and a
+yes or no carries the words of the description that set it, so a privacy
+officer can see why the tool believes what it believes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, Literal
+
+
+class Category(StrEnum):
+    """The label set of LABELS.md; every part of the product speaks exactly these."""
+
+    TREATMENT = "treatment"
+    PAYMENT = "payment"
+    HEALTH_CARE_OPERATIONS = "health_care_operations"
+    MARKETING = "marketing"
+    SALE_OF_PHI = "sale_of_phi"
+    RESEARCH = "research"
+    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
+    PUBLIC_INTEREST = "public_interest"
+    INDIVIDUAL_INVOLVEMENT = "individual_involvement"
+    TO_INDIVIDUAL = "to_individual"
+    DE_IDENTIFIED = "de_identified"
+
+
+State = Literal["yes", "no", "unknown"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact about the activity: its state and the words that set it."""
+
+    state: State = "unknown"
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def yes(self) -> bool:
+        return self.state == "yes"
+
+    @property
+    def no(self) -> bool:
+        return self.state == "no"
+
+    @property
+    def known(self) -> bool:
+        return self.state != "unknown"
+
+
+UNKNOWN = Fact()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What decides a case.  Field names are the fact names of ``corpus/lexicon.yaml``."""
+
+    # Who acts and who receives.
+    actor_provider: Fact = UNKNOWN
+    actor_health_plan: Fact = UNKNOWN
+    actor_business_associate: Fact = UNKNOWN
+    to_other_provider: Fact = UNKNOWN
+    to_health_plan: Fact = UNKNOWN
+    to_business_associate: Fact = UNKNOWN
+    to_third_party: Fact = UNKNOWN
+    to_employer: Fact = UNKNOWN
+    to_individual: Fact = UNKNOWN
+    to_personal_representative: Fact = UNKNOWN
+    to_family_friends: Fact = UNKNOWN
+    to_public_authority: Fact = UNKNOWN
+    # What flows.
+    psychotherapy_notes: Fact = UNKNOWN
+    mental_health_record: Fact = UNKNOWN
+    de_identified: Fact = UNKNOWN
+    limited_data_set: Fact = UNKNOWN
+    # Purposes.
+    treatment: Fact = UNKNOWN
+    payment: Fact = UNKNOWN
+    quality_improvement: Fact = UNKNOWN
+    population_case_management: Fact = UNKNOWN
+    competence_review: Fact = UNKNOWN
+    training: Fact = UNKNOWN
+    accreditation: Fact = UNKNOWN
+    underwriting: Fact = UNKNOWN
+    genetic_information: Fact = UNKNOWN
+    medical_review_legal_audit: Fact = UNKNOWN
+    business_planning: Fact = UNKNOWN
+    business_management: Fact = UNKNOWN
+    customer_service: Fact = UNKNOWN
+    grievances: Fact = UNKNOWN
+    merger_sale_of_entity: Fact = UNKNOWN
+    create_deidentified: Fact = UNKNOWN
+    create_limited_data_set: Fact = UNKNOWN
+    fundraising: Fact = UNKNOWN
+    research: Fact = UNKNOWN
+    generalizable_knowledge: Fact = UNKNOWN
+    irb_waiver: Fact = UNKNOWN
+    data_use_agreement: Fact = UNKNOWN
+    required_by_law: Fact = UNKNOWN
+    public_health: Fact = UNKNOWN
+    abuse_neglect: Fact = UNKNOWN
+    health_oversight: Fact = UNKNOWN
+    judicial: Fact = UNKNOWN
+    law_enforcement: Fact = UNKNOWN
+    decedents: Fact = UNKNOWN
+    organ_donation: Fact = UNKNOWN
+    serious_threat: Fact = UNKNOWN
+    government_functions: Fact = UNKNOWN
+    workers_compensation: Fact = UNKNOWN
+    directory: Fact = UNKNOWN
+    family_involvement: Fact = UNKNOWN
+    disaster_notification: Fact = UNKNOWN
+    individual_request: Fact = UNKNOWN
+    # The communication.
+    communication: Fact = UNKNOWN
+    promotes_product: Fact = UNKNOWN
+    third_party_product: Fact = UNKNOWN
+    own_product: Fact = UNKNOWN
+    currently_prescribed: Fact = UNKNOWN
+    alternative_treatment: Fact = UNKNOWN
+    plan_benefits: Fact = UNKNOWN
+    face_to_face: Fact = UNKNOWN
+    nominal_gift: Fact = UNKNOWN
+    # Money.
+    remuneration: Fact = UNKNOWN
+    remuneration_cost_only: Fact = UNKNOWN
+    remuneration_for_phi: Fact = UNKNOWN
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def known(self) -> dict[str, Fact]:
+        return {name: getattr(self, name) for name in self.names() if getattr(self, name).known}
+
+    def to_json(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {"state": fact.state, "evidence": list(fact.evidence)}
+            for name, fact in self.known().items()
+        }
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A duty that comes with the answer, with the provision that imposes it."""
+
+    text: str
+    citation: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": self.text, "citation": self.citation}
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One rule that fired: which rule, on which facts, with what effect."""
+
+    rule: str
+    citation: str
+    facts: tuple[str, ...]
+    outcome: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "citation": self.citation,
+            "facts": list(self.facts),
+            "outcome": self.outcome,
+        }
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    """What the rules decided and why.
+
+    ``status`` is ``decided`` or ``insufficient_facts``; in the latter case the
+    category is the rules' best reading and ``questions`` says what to ask.
+    """
+
+    category: Category
+    authorization_required: bool
+    citations: tuple[str, ...]
+    status: Literal["decided", "insufficient_facts"]
+    trace: tuple[TraceStep, ...]
+    obligations: tuple[Obligation, ...] = ()
+    operations_paragraph: str | None = None
+    questions: tuple[str, ...] = ()
+    facts: Facts = field(default_factory=Facts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category.value,
+            "authorization_required": self.authorization_required,
+            "status": self.status,
+            "citations": list(self.citations),
+            "operations_paragraph": self.operations_paragraph,
+            "obligations": [o.to_json() for o in self.obligations],
+            "clarifying_questions": list(self.questions),
+            "trace": [t.to_json() for t in self.trace],
+            "facts": self.facts.to_json(),
+        }
