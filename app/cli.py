@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build, update and inspect the corpus index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+eval_app = typer.Typer(help="Evaluate against labeled scenarios.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -295,6 +297,67 @@ def rules(
                 out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
             for q in verdict.questions:
                 out.print(f"[yellow]question:[/] {q}", highlight=False)
+
+        emit(data, as_json, render)
+
+
+@eval_app.command("rules")
+def eval_rules(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenarios, JSON Lines or CSV.")],
+    errors: Annotated[bool, typer.Option("--errors", help="List every wrong answer.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The rule module alone on a scenario file: accuracy per label and unsafe misses."""
+    from evaluation.rules_only import evaluate_rules
+    from evaluation.scenarios import load_scenarios
+
+    with user_errors():
+        scenarios = load_scenarios(scenario_file)
+        summary, predictions = evaluate_rules(scenarios)
+        wrong = [
+            {
+                "id": s.id,
+                "expected": s.expected.category.value,
+                "predicted": p.category,
+                "expected_authorization": s.expected.authorization_required,
+                "predicted_authorization": p.authorization_required,
+                "description": s.description,
+            }
+            for s, p in zip(scenarios, predictions, strict=True)
+            if s.expected.category.value != p.category
+            or (
+                s.expected.authorization_required is not None
+                and s.expected.authorization_required != p.authorization_required
+            )
+        ]
+        data = {**summary, "errors": wrong}
+
+        def render() -> None:
+            out.print(
+                f"{summary['n']} scenarios: accuracy {summary['accuracy']:.3f}, macro-F1 "
+                f"{summary['macro_f1']:.3f}, authorization accuracy "
+                f"{summary['authorization_accuracy']}, unsafe misses "
+                f"{summary['unsafe_misses']}, insufficient facts "
+                f"{summary['insufficient_facts_rate']:.3f}"
+            )
+            table = Table("label", "precision", "recall", "F1", "support")
+            for label, m in summary["per_label"].items():
+                table.add_row(
+                    label,
+                    f"{m['precision']:.2f}",
+                    f"{m['recall']:.2f}",
+                    f"{m['f1']:.2f}",
+                    str(m["support"]),
+                )
+            out.print(table)
+            if errors:
+                for w in wrong:
+                    out.print(
+                        f"{w['id']}: expected {w['expected']}/{w['expected_authorization']}"
+                        f" got {w['predicted']}/{w['predicted_authorization']}: "
+                        f"{str(w['description'])[:150]}",
+                        highlight=False,
+                    )
 
         emit(data, as_json, render)
 

@@ -67,9 +67,7 @@ def emitted_citations() -> set[str]:
     source = inspect.getsource(rules_module)
     found = set(re.findall(r"""["'](45 CFR [^"']+?|45 CFR 164\.501 "[^"]+"[^'"]*)["']""", source))
     found |= {m for m in re.findall(r"'(45 CFR 164\.501 \"[^']+)'", source)}
-    found |= {
-        f'45 CFR 164.501 "health care operations" {p}' for _n, p in rules_module._OPERATIONS
-    }
+    found |= {f'45 CFR 164.501 "health care operations" {p}' for _n, p in rules_module._OPERATIONS}
     found |= {e.provision for e in load_lexicon().entries}
     return {c for c in found if "{" not in c}
 
@@ -98,8 +96,10 @@ def test_every_yes_or_no_carries_the_words_that_set_it() -> None:
     assert facts.remuneration.no and "No one pays us" in facts.remuneration.evidence[0]
 
 
-@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "corpus").is_dir(),
-                    reason="../shared/corpus not present")
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "shared" / "corpus").is_dir(),
+    reason="../shared/corpus not present",
+)
 def test_every_citation_the_rules_can_emit_exists_in_the_built_index(tmp_path: Path) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -114,7 +114,8 @@ def test_every_citation_the_rules_can_emit_exists_in_the_built_index(tmp_path: P
         client.delete_collection(c.name)
     svc = Services(
         Settings(data_dir=tmp_path / "data", corpus_mirror=CORPUS, seeds_mirror=SEEDS),
-        embedder_override=DeterministicFakeEmbedding(size=8), model_id="fake-8",
+        embedder_override=DeterministicFakeEmbedding(size=8),
+        model_id="fake-8",
         client_override=client,
     )
     manifest, snapshot = svc.read_corpus()
