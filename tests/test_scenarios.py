@@ -70,7 +70,7 @@ def test_a_csv_without_the_required_columns_is_refused() -> None:
 
 def test_a_csv_with_a_bad_authorization_value_names_its_line() -> None:
     text = "id,description,category,authorization_required\nC1,x,payment,maybe\n"
-    with pytest.raises(ScenarioFileError, match="line 2: expected.authorization_required"):
+    with pytest.raises(ScenarioFileError, match=r"line 2: expected\.authorization_required"):
         parse_scenarios(text, "x.csv")
 
 
