@@ -55,7 +55,8 @@ def test_every_bad_line_is_reported_with_its_number_and_nothing_loads() -> None:
 def test_a_csv_with_the_labels_md_columns_loads() -> None:
     text = (
         "id,description,category,authorization_required,citations\n"
-        'C1,"Sell the list to a broker",sale_of_phi,true,45 CFR 164.502(a)(5)(ii); 45 CFR 164.508(a)(4)\n'
+        'C1,"Sell the list to a broker",sale_of_phi,true,'
+        "45 CFR 164.502(a)(5)(ii); 45 CFR 164.508(a)(4)\n"
         "C2,Claims to the plan,payment,,\n"
     )
     a, b = parse_scenarios(text, "x.csv")
