@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from app.models import Fact, Facts
+from app.models import Fact, Facts, State
 from indexer.errors import TpoError
 
 DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml"
@@ -107,10 +107,11 @@ def load_lexicon(path: Path = DEFAULT_LEXICON) -> Lexicon:
 
 
 def expand_jargon(text: str, lexicon: Lexicon) -> str:
-    """Append the plain meaning after staff abbreviations: "BAA" → "BAA (business associate
-    agreement)", so the patterns need to know each term only once."""
+    """Append the plain meaning after staff abbreviations: "BAA" → "BAA [business associate
+    agreement]", so the patterns need to know each term only once."""
     for pattern, meaning in lexicon.expansions:
-        text = pattern.sub(lambda m: f"{m.group(0)} ({meaning})", text)  # noqa: B023
+        # Brackets, not parentheses: a parenthesis ends a clause (see _CLAUSE_SPLIT).
+        text = pattern.sub(lambda m: f"{m.group(0)} [{meaning}]", text)  # noqa: B023
     return text
 
 
@@ -150,4 +151,53 @@ def extract_facts(description: str, lexicon: Lexicon | None = None) -> Facts:
             found[entry.fact] = Fact("no", tuple(dict.fromkeys(no)))
         elif yes:
             found[entry.fact] = Fact("yes", tuple(dict.fromkeys(yes)))
+    cost = _compare_money(parts)
+    if cost is not None:
+        found["remuneration_cost_only"] = cost  # figures beat words
     return Facts(**found)
+
+
+_AMOUNT = re.compile(
+    r"\$\s?(?P<dollars>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>k\b|thousand|million)?"
+    r"|(?P<cents>\d+(?:\.\d+)?)\s*cents?\b",
+    re.IGNORECASE,
+)
+_PAID_WORDS = re.compile(
+    r"\b(pay|pays|paid|paying|offer\w*|reimburs\w*|fund\w*|give|gives|fee|stipend|grant|bonus|"
+    r"per (letter|reminder|text|mailer|message|call|name|record|chart|abstract|unit))\b",
+    re.IGNORECASE,
+)
+_COST_WORDS = re.compile(
+    r"\b(cost|costs|costing|postage|printing|expense|expenses|to (pull|print|send|mail|prepare))\b",
+    re.IGNORECASE,
+)
+
+
+def _dollars(m: re.Match[str]) -> float:
+    if m.group("cents"):
+        return float(m.group("cents")) / 100
+    value = float(m.group("dollars").replace(",", ""))
+    scale = (m.group("scale") or "").lower()
+    return value * (1000 if scale in ("k", "thousand") else 1_000_000 if scale == "million" else 1)
+
+
+def _compare_money(parts: list[str]) -> Fact | None:
+    """When a description gives both what is paid and what the communication or data costs,
+    the figures decide whether the payment is "reasonably related to the cost"
+    (164.501 "marketing" (2)(i); a cost-based fee, 164.502(a)(5)(ii)(B)(2)(ii))."""
+    paid: list[tuple[float, str]] = []
+    cost: list[tuple[float, str]] = []
+    for clause in parts:
+        for m in _AMOUNT.finditer(clause):
+            around = clause[max(0, m.start() - 50) : m.end() + 30]
+            value = _dollars(m)
+            if _COST_WORDS.search(around):
+                cost.append((value, clause))
+            elif _PAID_WORDS.search(around):
+                paid.append((value, clause))
+    if not paid or not cost:
+        return None
+    top_paid, top_cost = max(paid), max(cost)
+    # A margin of a quarter allows for rounding in how staff state costs.
+    state: State = "yes" if top_paid[0] <= top_cost[0] * 1.25 else "no"
+    return Fact(state, tuple(dict.fromkeys((top_paid[1], top_cost[1]))))

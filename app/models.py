@@ -98,6 +98,9 @@ class Facts:
     research: Fact = UNKNOWN
     generalizable_knowledge: Fact = UNKNOWN
     irb_waiver: Fact = UNKNOWN
+    decedent_research: Fact = UNKNOWN
+    preparatory_to_research: Fact = UNKNOWN
+    originator_use: Fact = UNKNOWN
     data_use_agreement: Fact = UNKNOWN
     required_by_law: Fact = UNKNOWN
     public_health: Fact = UNKNOWN

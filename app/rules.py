@@ -12,6 +12,7 @@ disclosures that require an authorization under § 164.508(a)(2) through (4)".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -45,14 +46,16 @@ class Rule:
         return (self.decide.__doc__ or "").strip()
 
 
-RULES: list[Rule] = []
+_CITATIONS: dict[str, str] = {}
 
 
 def rule(
     citation: str,
 ) -> Callable[[Callable[[Facts], Finding | None]], Callable[..., Finding | None]]:
+    """Attach to a rule the provision it applies; the order of rules is set in RULES below."""
+
     def register(fn: Callable[[Facts], Finding | None]) -> Callable[[Facts], Finding | None]:
-        RULES.append(Rule(fn.__name__, citation, fn))
+        _CITATIONS[fn.__name__] = citation
         return fn
 
     return register
@@ -107,6 +110,9 @@ def psychotherapy_notes(f: Facts) -> Finding | None:
         return None
     cites = ('45 CFR 164.501 "psychotherapy notes"', "45 CFR 164.508(a)(2)")
     exceptions = _yes(f, "required_by_law", "health_oversight", "decedents", "serious_threat")
+    defends = f.medical_review_legal_audit.yes and any(
+        "defen" in e.lower() for e in f.medical_review_legal_audit.evidence
+    )
     if exceptions:
         return Finding(
             C.PSYCHOTHERAPY_NOTES,
@@ -115,6 +121,14 @@ def psychotherapy_notes(f: Facts) -> Finding | None:
             ("psychotherapy_notes", *exceptions),
             "psychotherapy notes, for a purpose 164.508(a)(2)(ii) excepts",
         )
+    if f.originator_use.yes:
+        return Finding(
+            C.PSYCHOTHERAPY_NOTES,
+            False,
+            (*cites, "45 CFR 164.508(a)(2)(i)(A)"),
+            ("psychotherapy_notes", "originator_use"),
+            "the originator's own use of the notes for treatment",
+        )
     if f.training.yes and not f.to_third_party.yes:
         return Finding(
             C.PSYCHOTHERAPY_NOTES,
@@ -122,6 +136,14 @@ def psychotherapy_notes(f: Facts) -> Finding | None:
             (*cites, "45 CFR 164.508(a)(2)(i)(B)"),
             ("psychotherapy_notes", "training"),
             "psychotherapy notes in the entity's own supervised training program",
+        )
+    if defends:
+        return Finding(
+            C.PSYCHOTHERAPY_NOTES,
+            False,
+            (*cites, "45 CFR 164.508(a)(2)(i)(C)"),
+            ("psychotherapy_notes", "medical_review_legal_audit"),
+            "the entity defends itself in a legal action brought by the individual",
         )
     return Finding(
         C.PSYCHOTHERAPY_NOTES,
@@ -154,17 +176,18 @@ def already_de_identified(f: Facts) -> Finding | None:
 def sale_of_phi(f: Facts) -> Finding | None:
     """A disclosure of PHI for which the covered entity receives remuneration, directly or
     indirectly, from or on behalf of the recipient is a sale of PHI and needs an authorization
-    that states the remuneration (164.502(a)(5)(ii); 164.508(a)(4)).  The sale or merger of the
-    covered entity itself is excepted (164.502(a)(5)(ii)(B)(2)(iv))."""
-    paid_for_data = f.remuneration_for_phi.yes
-    # Paid to hand patients' information to an outside company so it can market to them.
-    paid_to_hand_over = (
-        f.remuneration.yes
-        and f.to_third_party.yes
-        and not f.communication.yes
-        and not f.promotes_product.yes
+    that states the remuneration (164.502(a)(5)(ii); 164.508(a)(4)).  Excepted: the sale or merger
+    of the covered entity itself, and a reasonable cost-based fee for research, public health or
+    the individual's own copy (164.502(a)(5)(ii)(B)(2))."""
+    communicates = f.communication.yes or f.face_to_face.yes or f.promotes_product.yes
+    paid_for_data = f.remuneration_for_phi.yes or (
+        f.remuneration.yes and (f.limited_data_set.yes or f.research.yes) and not communicates
     )
-    if not (paid_for_data or paid_to_hand_over) or f.merger_sale_of_entity.yes:
+    if not paid_for_data or f.merger_sale_of_entity.yes:
+        return None
+    if f.remuneration_cost_only.yes and (
+        f.research.yes or f.limited_data_set.yes or f.public_health.yes or f.to_individual.yes
+    ):
         return None
     return Finding(
         C.SALE_OF_PHI,
@@ -200,20 +223,17 @@ def refill_reminder(f: Facts) -> Finding | None:
 
 
 def _is_promotion(f: Facts) -> bool:
-    """A communication about a product or service (the subject of the marketing definition)."""
-    return (
+    """A communication about a product or service: the subject of the marketing definition."""
+    communicates = f.communication.yes or f.face_to_face.yes or f.nominal_gift.yes
+    about_product = (
         f.promotes_product.yes
         or f.third_party_product.yes
-        or (
-            f.communication.yes
-            and (
-                f.own_product.yes
-                or f.plan_benefits.yes
-                or f.currently_prescribed.yes
-                or f.remuneration.yes
-            )
-        )
+        or f.own_product.yes
+        or f.plan_benefits.yes
+        or f.currently_prescribed.yes
+        or f.remuneration.yes
     )
+    return communicates and about_product
 
 
 def _marketing(
@@ -287,9 +307,11 @@ def treatment_communication(f: Facts) -> Finding | None:
 def own_product_communication(f: Facts) -> Finding | None:
     """Unpaid communications describing a health-related product or service of the covered
     entity itself, or included in its plan of benefits (its network, plan changes, value-added
-    services), are not marketing: they are health care operations."""
+    services only for enrollees), are not marketing: they are health care operations."""
     own = f.own_product.yes or f.plan_benefits.yes
-    if not own or f.third_party_product.yes or f.remuneration.yes:
+    # A plan's value-added services and participating providers are offers of third parties
+    # that paragraph (2)(ii)(B) still covers; any other third party's product is marketing.
+    if not own or (f.third_party_product.yes and not f.plan_benefits.yes) or f.remuneration.yes:
         return None
     questions = () if f.remuneration.known else (Q_PAID,)
     return Finding(
@@ -341,46 +363,59 @@ def fundraising(f: Facts) -> Finding | None:
 @rule('45 CFR 164.501 "research"')
 def research(f: Facts) -> Finding | None:
     """Research, a systematic investigation designed to contribute to generalizable knowledge,
-    needs authorization (164.508) unless an IRB or privacy board waives it (164.512(i)), or the
-    data are a limited data set under a data use agreement (164.514(e)).  Quality improvement not
-    designed for generalizable knowledge is an operation instead."""
+    needs authorization (164.508) unless an IRB or privacy board waives it (164.512(i)(1)(i)), it
+    is a review preparatory to research or research on decedents (164.512(i)(1)(ii)-(iii)), or
+    the data are a limited data set under a data use agreement (164.514(e)).  Quality
+    improvement not designed for generalizable knowledge is an operation instead."""
     if not (f.research.yes or f.generalizable_knowledge.yes):
         return None
-    said_research = any("research" in e.lower() for e in f.research.evidence)
+    said_research = f.irb_waiver.yes or any(
+        re.search(r"research|\birb\b|institutional review|protocol|retrospective|trial", e, re.I)
+        for e in f.research.evidence
+    )
     if f.quality_improvement.yes and not f.generalizable_knowledge.yes and not said_research:
         return None  # "a study of our readmission rates" is quality improvement
     if f.quality_improvement.yes and f.generalizable_knowledge.no:
         return None
     basis = _yes(f, "research", "generalizable_knowledge")
+    cite = '45 CFR 164.501 "research"'
     if f.limited_data_set.yes:
-        if f.data_use_agreement.yes:
-            return Finding(
-                C.RESEARCH,
-                False,
-                ('45 CFR 164.501 "research"', "45 CFR 164.514(e)(1)", "45 CFR 164.514(e)(4)(i)"),
-                (*basis, "limited_data_set", "data_use_agreement"),
-                "research on a limited data set under a data use agreement",
-            )
+        # A limited data set needs a data use agreement, not an authorization.
         return Finding(
             C.RESEARCH,
-            True,
-            ('45 CFR 164.501 "research"', "45 CFR 164.514(e)(4)(i)"),
-            (*basis, "limited_data_set"),
-            "a limited data set needs a data use agreement",
-            questions=(Q_DUA,),
+            False,
+            (cite, "45 CFR 164.514(e)(1)", "45 CFR 164.514(e)(4)(i)"),
+            (*basis, *_yes(f, "limited_data_set", "data_use_agreement")),
+            "research on a limited data set under a data use agreement",
         )
     if f.irb_waiver.yes:
         return Finding(
             C.RESEARCH,
             False,
-            ('45 CFR 164.501 "research"', "45 CFR 164.512(i)(1)(i)"),
+            (cite, "45 CFR 164.512(i)(1)(i)"),
             (*basis, "irb_waiver"),
             "research under an IRB or privacy board waiver",
+        )
+    if f.preparatory_to_research.yes:
+        return Finding(
+            C.RESEARCH,
+            False,
+            (cite, "45 CFR 164.512(i)(1)(ii)"),
+            (*basis, "preparatory_to_research"),
+            "a review preparatory to research; nothing leaves the premises",
+        )
+    if f.decedent_research.yes:
+        return Finding(
+            C.RESEARCH,
+            False,
+            (cite, "45 CFR 164.512(i)(1)(iii)"),
+            (*basis, "decedent_research"),
+            "research on decedents' information",
         )
     return Finding(
         C.RESEARCH,
         True,
-        ('45 CFR 164.501 "research"', "45 CFR 164.508(a)(1)"),
+        (cite, "45 CFR 164.508(a)(1)"),
         basis,
         "research without a waiver: authorization required",
     )
@@ -425,8 +460,8 @@ def individual_involvement(f: Facts) -> Finding | None:
     """Listing a patient in a facility directory, sharing information with family members or
     friends involved in the patient's care or payment, and notifying them of the patient's
     location or condition are permitted if the patient has the opportunity to agree or object."""
-    hits = _yes(f, "directory", "family_involvement", "disaster_notification")
-    if not hits and not (f.to_family_friends.yes and (f.treatment.yes or f.payment.yes)):
+    hits = _yes(f, "directory", "family_involvement", "disaster_notification", "to_family_friends")
+    if not hits:
         return None
     cites = []
     if f.directory.yes:
@@ -438,8 +473,8 @@ def individual_involvement(f: Facts) -> Finding | None:
     return Finding(
         C.INDIVIDUAL_INVOLVEMENT,
         False,
-        tuple(cites) or ("45 CFR 164.510(b)(1)(i)",),
-        hits or ("to_family_friends",),
+        tuple(cites),
+        hits,
         "involvement of family or friends, or the directory: the patient may object",
     )
 
@@ -479,7 +514,7 @@ def creating_de_identified_data(f: Facts) -> Finding | None:
 def treatment(f: Facts) -> Finding | None:
     """Providing, coordinating or managing health care, consultation between providers and
     referral are treatment, permitted without authorization (164.506(c)(1)-(2))."""
-    if not f.treatment.yes:
+    if not (f.treatment.yes or f.to_other_provider.yes):
         return None
     return Finding(
         C.TREATMENT,
@@ -505,37 +540,63 @@ def payment(f: Facts) -> Finding | None:
     )
 
 
-_OPERATIONS = (
+# Operations whose words name the purpose itself.  They are tested before payment and
+# treatment, whose words ("claims", "nursing notes") often only describe the records used.
+_PURPOSE_OPERATIONS = (
+    ("underwriting", "(3)"),
+    ("merger_sale_of_entity", "(6)(iv)"),
+    ("competence_review", "(2)"),
+    ("accreditation", "(2)"),
+    ("grievances", "(6)(iii)"),
+    ("medical_review_legal_audit", "(4)"),
+    ("training", "(2)"),
+)
+_OTHER_OPERATIONS = (
     ("quality_improvement", "(1)"),
     ("population_case_management", "(1)"),
-    ("competence_review", "(2)"),
-    ("training", "(2)"),
-    ("accreditation", "(2)"),
-    ("underwriting", "(3)"),
-    ("medical_review_legal_audit", "(4)"),
     ("business_planning", "(5)"),
     ("customer_service", "(6)(ii)"),
-    ("grievances", "(6)(iii)"),
-    ("merger_sale_of_entity", "(6)(iv)"),
     ("business_management", "(6)"),
 )
+_OPERATIONS = _PURPOSE_OPERATIONS + _OTHER_OPERATIONS
+
+
+def _operation(f: Facts, table: tuple[tuple[str, str], ...]) -> Finding | None:
+    for name, paragraph in table:
+        if not getattr(f, name).yes:
+            continue
+        if (
+            name == "medical_review_legal_audit"
+            and f.payment.yes
+            and (f.actor_health_plan.yes or f.to_health_plan.yes)
+        ):
+            continue  # a plan reviewing the claims it pays is doing payment, 164.501 (2)(iv)
+        return Finding(
+            C.HEALTH_CARE_OPERATIONS,
+            False,
+            (f'45 CFR 164.501 "health care operations" {paragraph}', "45 CFR 164.506(c)(1)"),
+            (name,),
+            f"a health care operation, paragraph {paragraph}",
+            paragraph,
+        )
+    return None
+
+
+@rule('45 CFR 164.501 "health care operations"')
+def operations_by_purpose(f: Facts) -> Finding | None:
+    """Underwriting, the sale or merger of the entity, competence and credentialing reviews,
+    accreditation, grievances, legal services and audits, and training are health care
+    operations (paragraphs (2)-(6) of the definition), permitted without authorization for the
+    covered entity's own operations (164.506(c)(1))."""
+    return _operation(f, _PURPOSE_OPERATIONS)
 
 
 @rule('45 CFR 164.501 "health care operations"')
 def operations(f: Facts) -> Finding | None:
-    """The activities of paragraphs (1)-(6) of the definition of health care operations are
-    permitted without authorization for the covered entity's own operations (164.506(c)(1))."""
-    for name, paragraph in _OPERATIONS:
-        if getattr(f, name).yes:
-            return Finding(
-                C.HEALTH_CARE_OPERATIONS,
-                False,
-                (f'45 CFR 164.501 "health care operations" {paragraph}', "45 CFR 164.506(c)(1)"),
-                (name,),
-                f"a health care operation, paragraph {paragraph}",
-                paragraph,
-            )
-    return None
+    """Quality assessment and improvement, population-based activities, business planning and
+    development, customer service and business management are health care operations
+    (paragraphs (1), (5) and (6) of the definition), permitted for the entity's own operations."""
+    return _operation(f, _OTHER_OPERATIONS)
 
 
 # ---- the verdict -------------------------------------------------------------------------
@@ -664,6 +725,37 @@ def obligations(f: Facts, finding: Finding) -> tuple[Obligation, ...]:
             )
         )
     return tuple(out)
+
+
+# Precedence.  Authorization-only uses come first, because 164.506(a) permits treatment,
+# payment and operations "except with respect to uses or disclosures that require an
+# authorization under § 164.508(a)(2) through (4)"; the marketing exclusions of paragraph (2)
+# of the definition are tested before marketing itself; research and the public-interest
+# permissions of 164.512 before the individual's own access and involvement; and the
+# permissions of 164.506 last, purposes before records.
+RULES: tuple[Rule, ...] = tuple(
+    Rule(fn.__name__, _CITATIONS[fn.__name__], fn)
+    for fn in (
+        psychotherapy_notes,
+        already_de_identified,
+        sale_of_phi,
+        refill_reminder,
+        paid_communication,
+        treatment_communication,
+        own_product_communication,
+        other_promotion,
+        fundraising,
+        research,
+        public_interest,
+        to_the_individual,
+        individual_involvement,
+        creating_de_identified_data,
+        operations_by_purpose,
+        payment,
+        treatment,
+        operations,
+    )
+)
 
 
 def decide(f: Facts) -> RuleVerdict:
