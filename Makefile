@@ -6,6 +6,9 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+# llama.cpp built for a generic x86-64 with AVX2: a native build picked up AMX/AVX-512 kernels
+# that crash (general protection fault) on this kind of machine.
+export CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: run install index check test lint typecheck fast bench clean
 

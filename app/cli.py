@@ -301,6 +301,72 @@ def rules(
         emit(data, as_json, render)
 
 
+LLMOpt = Annotated[
+    str | None,
+    typer.Option("--llm", help="embedded | openai | ollama | none (default: TPO_LLM, embedded)."),
+]
+
+
+@app.command("classify")
+def classify(
+    description: Annotated[
+        str, typer.Argument(help="The activity, in plain words; - reads stdin.")
+    ],
+    llm: LLMOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The cross-checked, cited answer: category, authorization, status and why."""
+    with user_errors():
+        text = _read_description(description)
+        det = services().pipeline(llm).classify(text)
+        data = det.to_json()
+
+        def render() -> None:
+            auth = (
+                "AUTHORIZATION REQUIRED"
+                if det.authorization_required
+                else ("no authorization needed")
+            )
+            out.print(
+                f"[bold]{det.category.value}[/] — {auth} — {det.status.replace('_', ' ')}",
+                highlight=False,
+            )
+            if det.operations_paragraph:
+                out.print(f"health care operations, paragraph {det.operations_paragraph}")
+            out.print(det.rationale, highlight=False)
+            for c in det.citations:
+                out.print(
+                    f"  [{c.passage_id}] {c.citation} (as of {c.as_of})"
+                    + (f': "{c.quote}"' if c.quote else ""),
+                    highlight=False,
+                )
+            for o in det.obligations:
+                out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
+            for q in det.clarifying_questions:
+                out.print(f"[yellow]question:[/] {q}", highlight=False)
+            for name, a in det.agreement.items():
+                out.print(
+                    f"{name}: {a['category']} (authorization "
+                    f"{'required' if a['authorization_required'] else 'not required'})"
+                    f"{'' if a['agrees'] else '  ← disagrees'}",
+                    highlight=False,
+                )
+            for p in det.precedents[:3]:
+                out.print(
+                    f"similar case {p['id']}: {p['category']} (similarity {p['similarity']:.2f})",
+                    highlight=False,
+                )
+            for flag in det.flags:
+                out.print(f"[red]flag:[/] {flag}", highlight=False)
+            if det.dropped_citations:
+                out.print(
+                    f"{det.dropped_citations} citation(s) from the model were dropped: "
+                    "not among the retrieved passages, or not verbatim."
+                )
+
+        emit(data, as_json, render)
+
+
 @eval_app.command("rules")
 def eval_rules(
     scenario_file: Annotated[Path, typer.Argument(help="Scenarios, JSON Lines or CSV.")],
@@ -308,8 +374,8 @@ def eval_rules(
     as_json: JsonOpt = False,
 ) -> None:
     """The rule module alone on a scenario file: accuracy per label and unsafe misses."""
+    from app.scenarios import load_scenarios
     from evaluation.rules_only import evaluate_rules
-    from evaluation.scenarios import load_scenarios
 
     with user_errors():
         scenarios = load_scenarios(scenario_file)

@@ -205,3 +205,81 @@ class RuleVerdict:
             "trace": [t.to_json() for t in self.trace],
             "facts": self.facts.to_json(),
         }
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    """A citation that reached the user: the provision, the passage it rests on, a quote."""
+
+    citation: str
+    passage_id: str
+    quote: str
+    text: str
+    kind: str
+    as_of: str
+    url: str
+    source: str  # "rules" or "llm"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "citation": self.citation,
+            "passage_id": self.passage_id,
+            "quote": self.quote,
+            "text": self.text,
+            "kind": self.kind,
+            "as_of": self.as_of,
+            "url": self.url,
+            "source": self.source,
+        }
+
+
+Status = Literal["confirmed", "needs_review", "insufficient_facts"]
+
+
+@dataclass(frozen=True)
+class Determination:
+    """The answer: the contract for the web app, the evaluation and the audit trail."""
+
+    category: Category
+    authorization_required: bool
+    status: Status
+    citations: tuple[CitedPassage, ...]
+    rationale: str
+    obligations: tuple[Obligation, ...]
+    clarifying_questions: tuple[str, ...]
+    operations_paragraph: str | None
+    rules: RuleVerdict
+    precedents: tuple[dict[str, Any], ...]
+    llm: dict[str, Any] | None
+    agreement: dict[str, Any]
+    corpus_version: str
+    timings_ms: dict[str, float]
+    dropped_citations: int = 0
+    flags: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category.value,
+            "authorization_required": self.authorization_required,
+            "status": self.status,
+            "citations": [c.to_json() for c in self.citations],
+            "rationale": self.rationale,
+            "obligations": [o.to_json() for o in self.obligations],
+            "clarifying_questions": list(self.clarifying_questions),
+            "operations_paragraph": self.operations_paragraph,
+            "rules": {
+                "category": self.rules.category.value,
+                "authorization_required": self.rules.authorization_required,
+                "status": self.rules.status,
+                "citations": list(self.rules.citations),
+                "trace": [t.to_json() for t in self.rules.trace],
+                "facts": self.rules.facts.to_json(),
+            },
+            "precedents": list(self.precedents),
+            "llm": self.llm,
+            "agreement": self.agreement,
+            "corpus_version": self.corpus_version,
+            "timings_ms": self.timings_ms,
+            "dropped_citations": self.dropped_citations,
+            "flags": list(self.flags),
+        }

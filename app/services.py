@@ -12,9 +12,14 @@ from functools import cached_property
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 
+from app.llm import LLMBackend, embedded_backend, ollama_backend, openai_backend
+from app.pipeline import Pipeline
+from app.precedents import PrecedentStore
+from app.retrieval import Retriever
 from app.settings import Settings
 from indexer.corpus import CorpusLocation, CorpusSnapshot, Progress, read_corpus
-from indexer.embed import MODEL_ID, load_minilm
+from indexer.embed import MODEL_ID, CachedEmbeddings, load_minilm
+from indexer.errors import UserInputError
 from indexer.fetch import HttpFetcher
 from indexer.manifest import Manifest, load_manifest
 from indexer.search import Searcher
@@ -30,6 +35,7 @@ class Services:
     embedder_override: Embeddings | None = None
     model_id: str = MODEL_ID
     client_override: ClientAPI | None = field(default=None, repr=False)
+    llm_override: LLMBackend | None = field(default=None, repr=False)
 
     @cached_property
     def embedder(self) -> Embeddings:
@@ -72,3 +78,33 @@ class Services:
     @cached_property
     def searcher(self) -> Searcher:
         return Searcher(self.db, self.store, self.embedder)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.searcher)
+
+    @cached_property
+    def precedents(self) -> PrecedentStore:
+        cached = CachedEmbeddings(self.embedder, self.db, self.model_id)
+        files = [*self.settings.precedent_files, self.settings.reviews_file]
+        return PrecedentStore(self.store.client, cached, files)
+
+    def llm(self, name: str | None = None) -> LLMBackend | None:
+        s = self.settings
+        choice = name or s.llm
+        if choice == "none":
+            return None
+        if self.llm_override is not None:
+            return self.llm_override
+        if choice == "embedded":
+            return embedded_backend(s.llm_threads)
+        if choice == "openai":
+            return openai_backend(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout)
+        if choice == "ollama":
+            return ollama_backend(s.ollama_url, s.ollama_model)
+        raise UserInputError(
+            f"unknown LLM backend {choice!r}", "Use embedded, openai, ollama or none."
+        )
+
+    def pipeline(self, llm: str | None = None) -> Pipeline:
+        return Pipeline(self.retriever, self.precedents, self.llm(llm))

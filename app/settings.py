@@ -43,7 +43,25 @@ class Settings(BaseSettings):
     embed_threads: int = Field(default=1, ge=1, le=64)
     download_timeout: float = Field(default=20.0, gt=0)
     download_retries: int = Field(default=3, ge=1, le=10)
-    llm: Literal["embedded", "openai", "ollama", "none"] = "embedded"
+    llm: Literal["embedded", "openai", "ollama", "none"] = Field(
+        default="embedded", description="Which LLM backend gives the third opinion."
+    )
+    llm_base_url: str = Field(
+        default="http://127.0.0.1:8080/v1", description="OpenAI-compatible server for --llm openai."
+    )
+    llm_model: str = "local"
+    llm_api_key: str = Field(default="none", repr=False)
+    llm_timeout: float = Field(default=60.0, gt=0)
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.1"
+    llm_threads: int = Field(default=2, ge=1, le=64)
+    precedent_files: list[Path] = Field(
+        default_factory=lambda: [
+            REPO_ROOT / "evaluation" / "scenarios" / "dev.jsonl",
+            REPO_ROOT / "evaluation" / "scenarios" / "dev-extra.jsonl",
+        ],
+        description="Labeled dev scenarios used as precedents (never the test split).",
+    )
 
     @property
     def versions_db(self) -> Path:
@@ -52,6 +70,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def reviews_file(self) -> Path:
+        """Reviewer rulings, appended as labeled scenarios; they become precedents at once."""
+        return self.data_dir / "reviews.jsonl"
 
     @property
     def lock_file(self) -> Path:

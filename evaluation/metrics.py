@@ -13,7 +13,7 @@ from typing import Any
 from sklearn.metrics import precision_recall_fscore_support
 
 from app.models import Category
-from evaluation.scenarios import Scenario
+from app.scenarios import Scenario
 from indexer.models import Citation
 
 LABELS = [c.value for c in Category]

@@ -7,8 +7,8 @@ from typing import Any
 
 from app.facts import extract_facts
 from app.rules import decide
+from app.scenarios import Scenario
 from evaluation.metrics import Prediction, summarize
-from evaluation.scenarios import Scenario
 
 
 def evaluate_rules(scenarios: Sequence[Scenario]) -> tuple[dict[str, Any], list[Prediction]]:

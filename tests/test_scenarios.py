@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from app.scenarios import ScenarioFileError, parse_scenarios
 from evaluation.metrics import Prediction, citation_scores, summarize
-from evaluation.scenarios import ScenarioFileError, parse_scenarios
 
 GOOD = {
     "id": "S001",

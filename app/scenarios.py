@@ -18,7 +18,7 @@ from app.models import Category
 from indexer.errors import CitationError, TpoError
 from indexer.models import Citation
 
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "evaluation" / "scenarios"
 
 
 class ScenarioFileError(TpoError):
