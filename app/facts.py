@@ -28,7 +28,7 @@ DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml
 # negation in "we do not sell the list, but the maker pays for postage" must not
 # reach "pays".
 _CLAUSE_SPLIT = re.compile(
-    r"(?<=[.;!?])\s+|\s*;\s*|\s*\(\s*|\s*\)\s*|,?\s+\b(?:but|however|although|though|whereas|while|"
+    r"(?<=[.;!?])\s+|\s*;\s*|,?\s+\b(?:but|however|although|though|whereas|while|"
     r"and then|except that|yet|instead)\b\s*|,\s+(?=(?:and|or)\s)|\s+—\s+|\s+-\s+",
     re.IGNORECASE,
 )
@@ -93,8 +93,12 @@ def load_lexicon(path: Path = DEFAULT_LEXICON) -> Lexicon:
                 no_wins=bool(spec.get("no_wins", False)),
             )
         )
+    # "ME" is the medical examiner, "me" is not: abbreviations in capitals match only so.
     expansions = tuple(
-        (_compile(rf"\b{re.escape(short)}\b", f"{path}: jargon {short!r}"), long)
+        (
+            re.compile(rf"\b{re.escape(short)}\b", 0 if short != short.lower() else re.IGNORECASE),
+            long,
+        )
         for short, long in data.get("jargon", {}).items()
     )
     cues = "|".join(data["negation"]["cues"])
@@ -107,11 +111,12 @@ def load_lexicon(path: Path = DEFAULT_LEXICON) -> Lexicon:
 
 
 def expand_jargon(text: str, lexicon: Lexicon) -> str:
-    """Append the plain meaning after staff abbreviations: "BAA" → "BAA [business associate
-    agreement]", so the patterns need to know each term only once."""
+    """Append the plain meaning after staff abbreviations: "BAA" → "BAA business associate
+    agreement", so the patterns need to know each term only once."""
     for pattern, meaning in lexicon.expansions:
-        # Brackets, not parentheses: a parenthesis ends a clause (see _CLAUSE_SPLIT).
-        text = pattern.sub(lambda m: f"{m.group(0)} [{meaning}]", text)  # noqa: B023
+        # Plain words, no brackets: the patterns then read "DME durable medical equipment
+        # company" as they would read the words themselves.
+        text = pattern.sub(lambda m: f"{m.group(0)} {meaning}", text)  # noqa: B023
     return text
 
 
@@ -154,7 +159,31 @@ def extract_facts(description: str, lexicon: Lexicon | None = None) -> Facts:
     cost = _compare_money(parts)
     if cost is not None:
         found["remuneration_cost_only"] = cost  # figures beat words
+    lapsed = _lapsed_too_long(parts)
+    if lapsed is not None:
+        found["currently_prescribed"] = lapsed
     return Facts(**found)
+
+
+_LAPSE = re.compile(
+    r"\b(ran out|run out|lapsed|expired|stopped|ended|last (filled|refilled|fill|refill))\b.{0,30}?"
+    r"(?P<a>\d+)\s*(?:to|-|–)?\s*(?P<b>\d+)?\s*(?P<unit>days?|weeks?|months?|years?|yrs?)",
+    re.IGNORECASE,
+)
+_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365, "yr": 365}
+
+
+def _lapsed_too_long(parts: list[str]) -> Fact | None:
+    """OCR treats a prescription lapsed within the last 90 days as still current for the
+    refill-reminder exception (FAQ 1515); a longer lapse is not "currently prescribed"."""
+    for clause in parts:
+        m = _LAPSE.search(clause)
+        if not m:
+            continue
+        unit = m.group("unit").lower().rstrip("s")
+        days = int(m.group("b") or m.group("a")) * _DAYS[unit]
+        return Fact("no" if days > 90 else "yes", (clause,))
+    return None
 
 
 _AMOUNT = re.compile(

@@ -131,6 +131,7 @@ class Facts:
     remuneration: Fact = UNKNOWN
     remuneration_cost_only: Fact = UNKNOWN
     remuneration_for_phi: Fact = UNKNOWN
+    discloses_data: Fact = UNKNOWN
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

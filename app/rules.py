@@ -159,9 +159,13 @@ def already_de_identified(f: Facts) -> Finding | None:
     """Health information de-identified under 164.514(a)-(b) (Safe Harbor or expert
     determination) is not protected health information; the Privacy Rule does not govern its
     use or disclosure (164.502(d)(2))."""
-    if not f.de_identified.yes or f.create_deidentified.yes:
-        return None
-    if f.create_deidentified.known and not f.create_deidentified.no:
+    if (
+        not f.de_identified.yes
+        or f.create_deidentified.yes
+        or f.create_limited_data_set.yes
+        or f.limited_data_set.yes  # a limited data set is still PHI
+        or f.customer_service.yes  # analyses made from PHI for a plan sponsor: (6)(ii)
+    ):
         return None
     return Finding(
         C.DE_IDENTIFIED,
@@ -180,8 +184,17 @@ def sale_of_phi(f: Facts) -> Finding | None:
     of the covered entity itself, and a reasonable cost-based fee for research, public health or
     the individual's own copy (164.502(a)(5)(ii)(B)(2))."""
     communicates = f.communication.yes or f.face_to_face.yes or f.promotes_product.yes
-    paid_for_data = f.remuneration_for_phi.yes or (
-        f.remuneration.yes and (f.limited_data_set.yes or f.research.yes) and not communicates
+    # Paid while PHI goes out to the payer (not to a business associate working for us).
+    paid_and_handed_over = (
+        f.remuneration.yes
+        and f.discloses_data.yes
+        and (f.to_third_party.yes or f.research.yes or not communicates)
+        and not f.to_business_associate.yes
+    )
+    paid_for_data = (
+        f.remuneration_for_phi.yes
+        or paid_and_handed_over
+        or (f.remuneration.yes and (f.limited_data_set.yes or f.research.yes) and not communicates)
     )
     if not paid_for_data or f.merger_sale_of_entity.yes:
         return None
@@ -367,7 +380,7 @@ def research(f: Facts) -> Finding | None:
     is a review preparatory to research or research on decedents (164.512(i)(1)(ii)-(iii)), or
     the data are a limited data set under a data use agreement (164.514(e)).  Quality
     improvement not designed for generalizable knowledge is an operation instead."""
-    if not (f.research.yes or f.generalizable_knowledge.yes):
+    if not (f.research.yes or f.generalizable_knowledge.yes or f.preparatory_to_research.yes):
         return None
     said_research = f.irb_waiver.yes or any(
         re.search(r"research|\birb\b|institutional review|protocol|retrospective|trial", e, re.I)
@@ -550,12 +563,12 @@ _PURPOSE_OPERATIONS = (
     ("grievances", "(6)(iii)"),
     ("medical_review_legal_audit", "(4)"),
     ("training", "(2)"),
+    ("customer_service", "(6)(ii)"),
+    ("business_planning", "(5)"),
 )
 _OTHER_OPERATIONS = (
     ("quality_improvement", "(1)"),
     ("population_case_management", "(1)"),
-    ("business_planning", "(5)"),
-    ("customer_service", "(6)(ii)"),
     ("business_management", "(6)"),
 )
 _OPERATIONS = _PURPOSE_OPERATIONS + _OTHER_OPERATIONS
