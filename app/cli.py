@@ -367,6 +367,88 @@ def classify(
         emit(data, as_json, render)
 
 
+@eval_app.command("run")
+def eval_run(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenarios, JSON Lines or CSV.")],
+    llm: LLMOpt = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (resumable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every scenario through the pipeline: summary, predictions, reports, confusion plot."""
+    from app.scenarios import load_scenarios
+    from evaluation.report import write_reports
+    from evaluation.run import load_predictions, run
+
+    with user_errors():
+        scenarios = load_scenarios(scenario_file)
+        svc = services()
+        backend = llm or svc.settings.llm
+        out_path = out_dir or Path("runs") / f"{scenario_file.stem}-{backend}"
+        pipeline = svc.pipeline(backend)
+        settings = {
+            "llm": backend,
+            "scenarios": str(scenario_file),
+            "precedents": [str(p) for p in svc.settings.precedent_files],
+            "model": pipeline.llm.model if pipeline.llm else None,
+        }
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+        ) as bars:
+            task = bars.add_task("classifying", total=len(scenarios))
+            summary = run(
+                scenarios,
+                pipeline,
+                out_path,
+                settings,
+                lambda done, total: bars.update(task, completed=done, total=total),
+            )
+        write_reports(scenarios, load_predictions(out_path), summary, out_path)
+
+        def render() -> None:
+            out.print(
+                f"{summary['n']} scenarios → {out_path}: accuracy {summary['accuracy']}, "
+                f"macro-F1 {summary['macro_f1']}, authorization accuracy "
+                f"{summary['authorization_accuracy']}, unsafe misses "
+                f"{summary['unsafe_misses']}, retrieval recall@k "
+                f"{summary['retrieval_recall_at_k']}, latency p50 "
+                f"{summary['latency_ms']['p50']} ms",
+                highlight=False,
+            )
+            out.print(f"reports: {out_path / 'report.html'}, {out_path / 'report.md'}")
+
+        emit(summary, as_json, render)
+
+
+@eval_app.command("compare")
+def eval_compare(run_a: Path, run_b: Path, as_json: JsonOpt = False) -> None:
+    """Metric deltas between two runs, and the scenarios whose answer changed."""
+    from evaluation.report import compare
+
+    with user_errors():
+        for r in (run_a, run_b):
+            if not (r / "summary.json").is_file():
+                raise UserInputError(
+                    f"{r}: not a run folder (no summary.json)",
+                    "Give two folders written by `tpo eval run --out`.",
+                )
+        data = compare(run_a, run_b)
+
+        def render() -> None:
+            table = Table("metric", str(run_a), str(run_b), "delta")
+            for k, m in data["metrics"].items():
+                table.add_row(k, str(m["a"]), str(m["b"]), str(m["delta"]))
+            out.print(table)
+            for c in data["changed"]:
+                out.print(f"{c['id']}: {c['a']} → {c['b']}", highlight=False)
+
+        emit(data, as_json, render)
+
+
 @eval_app.command("rules")
 def eval_rules(
     scenario_file: Annotated[Path, typer.Argument(help="Scenarios, JSON Lines or CSV.")],

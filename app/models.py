@@ -257,6 +257,7 @@ class Determination:
     timings_ms: dict[str, float]
     dropped_citations: int = 0
     flags: tuple[str, ...] = ()
+    retrieved: tuple[str, ...] = ()  # every passage put before the LLM, by reference
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -283,4 +284,5 @@ class Determination:
             "timings_ms": self.timings_ms,
             "dropped_citations": self.dropped_citations,
             "flags": list(self.flags),
+            "retrieved": list(self.retrieved),
         }

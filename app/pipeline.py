@@ -7,7 +7,9 @@ The policy that turns three opinions into one answer (also in the README):
    the status ``needs_review``, and the answers are shown side by side.
 2. When the rules lack a deciding fact, the status is ``insufficient_facts`` with the
    clarifying questions; the category shown is the strongest other opinion (close
-   precedents, then a trusted LLM), or else the rules' partial reading.
+   precedents, then a trusted LLM), or else the rules' partial reading.  When no rule
+   recognises the activity at all, weaker precedents may name the category, but the
+   authorization the rules then require stands unless a weighty opinion says otherwise.
 3. When in doubt, authorization wins: if an opinion with real weight (strong
    precedents, a trusted LLM) says authorization is required and the answer would
    say it is not, the answer says it is.  A wrong "no authorization needed" is the
@@ -35,6 +37,10 @@ from indexer.errors import TpoError, UserInputError
 from indexer.models import Citation
 
 WEIGHTY = 0.5  # an opinion this strong can put an answer under review or require authorization
+# When no rule recognises the activity at all, close precedents are the best evidence of
+# what it is; they name the category from this strength, but only a WEIGHTY opinion may
+# lift the authorization requirement the rules impose when nothing is known.
+FALLBACK = 0.25
 T = TypeVar("T")
 
 
@@ -114,6 +120,7 @@ class Pipeline:
             timings_ms=timings,
             dropped_citations=dropped,
             flags=tuple(flags),
+            retrieved=tuple(r.passage.ref for r in retrieval.passages),
         )
 
     # -- citations: only retrieved passages, only verbatim quotes --------------------------
@@ -202,12 +209,14 @@ class Pipeline:
                 status = "needs_review"
         else:
             status = "insufficient_facts"
-            if weighty:
-                best = max(weighty, key=lambda o: o[3])
+            nothing_known = verdict.trace[-1].rule == "no_rule_applies"
+            usable = [o for o in opinions if o[3] >= (FALLBACK if nothing_known else WEIGHTY)]
+            category, auth = verdict.category, verdict.authorization_required
+            if usable:
+                best = max(usable, key=lambda o: o[3])
                 category = Category(best[1])
-                auth = bool(best[2]) if best[2] is not None else verdict.authorization_required
-            else:
-                category, auth = verdict.category, verdict.authorization_required
+                if best[2] is not None and (best[3] >= WEIGHTY or best[2]):
+                    auth = bool(best[2])
         if not auth and any(o[2] for o in weighty):
             auth = True  # when in doubt, authorization wins
             if status == "confirmed":

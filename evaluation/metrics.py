@@ -14,6 +14,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from app.models import Category
 from app.scenarios import Scenario
+from indexer.errors import CitationError
 from indexer.models import Citation
 
 LABELS = [c.value for c in Category]
@@ -32,10 +33,18 @@ def citation_scores(expected: Sequence[str], predicted: Sequence[str]) -> tuple[
     """(predicted that match an expected, expected matched by a prediction, predicted count),
     matching by LABELS.md: same section, one paragraph path a prefix of the other."""
     exp = [Citation.parse(c) for c in expected]
-    pred = [Citation.parse(c) for c in predicted]
+    pred = [c for c in (_parse(x) for x in predicted) if c is not None]
     good_pred = sum(1 for p in pred if any(p.matches(e) for e in exp))
     found_exp = sum(1 for e in exp if any(p.matches(e) for p in pred))
     return good_pred, found_exp, len(pred)
+
+
+def _parse(text: str) -> Citation | None:
+    """Guidance and secondary passages are cited by reference, not as law: not counted."""
+    try:
+        return Citation.parse(text)
+    except CitationError:
+        return None
 
 
 def summarize(scenarios: Sequence[Scenario], predictions: Sequence[Prediction]) -> dict[str, Any]:
