@@ -12,9 +12,9 @@ export CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AV
 
 .PHONY: run install index check test lint typecheck fast bench clean
 
-## make run: set everything up on a fresh machine, build the index, answer a sample question.
+## make run: set everything up on a fresh machine, build the index, classify a sample description.
 run: index
-	$(BIN)/tpo search "Our pharmacy wants to text patients a refill reminder paid for by the drug maker" -k 5
+	$(BIN)/tpo classify "Our pharmacy wants to text patients a reminder to refill the drug they take now; the manufacturer pays only our cost of sending it." --llm none
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

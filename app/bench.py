@@ -51,7 +51,31 @@ def _change_one_paragraph(mirror: Path) -> str:
     return "45 CFR 164.506(c)(5)"
 
 
-def run_bench(settings: Settings, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
+CASES = (
+    "A drug company pays us to email patients about its new inhaler.",
+    "We send the discharge summary to the patient's primary care physician.",
+    "The billing office submits claims to the patient's health plan.",
+    "Police ask the ER for the name of a gunshot victim.",
+    "The hospital foundation wants to mail former patients asking for donations.",
+)
+
+
+def _tokens_per_second() -> float:
+    """Generation speed of the embedded model, measured on one fixed prompt."""
+    from llama_cpp import Llama
+
+    from app.llm import smollm_path
+
+    llm = Llama(model_path=str(smollm_path()), n_ctx=512, n_threads=2, verbose=False)
+    t = time.perf_counter()
+    out = llm("Explain the HIPAA minimum necessary standard.", max_tokens=96, temperature=0.0)
+    seconds = time.perf_counter() - t
+    return round(out["usage"]["completion_tokens"] / seconds, 1)  # type: ignore[index]
+
+
+def run_bench(
+    settings: Settings, repeats: int, log: Callable[[str], None], with_llm: bool = True
+) -> dict[str, Any]:
     if settings.corpus_mirror is None:
         raise ValueError("bench needs a mirror folder (TPO_CORPUS_MIRROR)")
     with tempfile.TemporaryDirectory(prefix="tpo-bench-") as tmp:
@@ -103,6 +127,43 @@ def run_bench(settings: Settings, repeats: int, log: Callable[[str], None]) -> d
             searcher.search(q, k=5)
             hybrid.append(time.perf_counter() - t)
 
+        log("rules and classification …")
+        from app.facts import extract_facts
+        from app.rules import decide
+
+        rules_t = []
+        for i in range(repeats * 4):
+            t = time.perf_counter()
+            decide(extract_facts(CASES[i % len(CASES)]))
+            rules_t.append(time.perf_counter() - t)
+        pipeline = svc.pipeline("none")
+        pipeline.classify(CASES[0])  # warm: precedents embedded once
+        none_t = []
+        for i in range(repeats):
+            t = time.perf_counter()
+            pipeline.classify(CASES[i % len(CASES)])
+            none_t.append(time.perf_counter() - t)
+        embedded: dict[str, Any] = {}
+        if with_llm:
+            from app.llm import embedded_backend
+
+            t = time.perf_counter()
+            backend = embedded_backend()
+            embedded["load_s"] = round(time.perf_counter() - t, 3)
+            llm_pipe = svc.pipeline("none")
+            llm_pipe.llm = backend
+            emb_t = []
+            for i in range(max(3, repeats // 10)):
+                t = time.perf_counter()
+                llm_pipe.classify(CASES[i % len(CASES)])
+                emb_t.append(time.perf_counter() - t)
+            embedded["classify_ms"] = {
+                "p50": round(_pct(emb_t, 0.5) * 1000, 1),
+                "p95": round(_pct(emb_t, 0.95) * 1000, 1),
+                "n": len(emb_t),
+            }
+            embedded["tokens_per_s"] = _tokens_per_second()
+
         size = _size(scratch.data_dir)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ms = 1000.0
@@ -132,6 +193,15 @@ def run_bench(settings: Settings, repeats: int, log: Callable[[str], None]) -> d
             "search_vs_baseline_p50": round(
                 statistics.median(hybrid) / statistics.median(baseline), 2
             ),
+            "rules_ms": {
+                "p50": round(_pct(rules_t, 0.5) * ms, 3),
+                "p95": round(_pct(rules_t, 0.95) * ms, 3),
+            },
+            "classify_none_ms": {
+                "p50": round(_pct(none_t, 0.5) * ms, 2),
+                "p95": round(_pct(none_t, 0.95) * ms, 2),
+            },
+            "embedded": embedded,
             "index_bytes": size,
             "peak_rss_mb": round(peak_mb, 1),
             "repeats": repeats,
@@ -150,6 +220,26 @@ def run_bench(settings: Settings, repeats: int, log: Callable[[str], None]) -> d
                 f"{result['baseline_ms']['p50']} / {result['baseline_ms']['p95']} ms",
             ),
             ("search ÷ baseline (p50)", f"{result['search_vs_baseline_p50']}× (target ≤ 2×)"),
+            ("rules p50 / p95", f"{result['rules_ms']['p50']} / {result['rules_ms']['p95']} ms"),
+            (
+                "classify --llm none p50 / p95",
+                f"{result['classify_none_ms']['p50']} / {result['classify_none_ms']['p95']} ms "
+                "(target p50 < 100 ms)",
+            ),
+            *(
+                [
+                    (
+                        "classify --llm embedded p50 / p95",
+                        f"{embedded['classify_ms']['p50']} / {embedded['classify_ms']['p95']} ms",
+                    ),
+                    (
+                        "embedded model load, generation",
+                        f"{embedded['load_s']} s, {embedded['tokens_per_s']} tokens/s",
+                    ),
+                ]
+                if embedded
+                else []
+            ),
             ("index size", f"{size / 1e6:.1f} MB"),
             ("peak memory", f"{peak_mb:.0f} MB"),
         ]

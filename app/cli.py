@@ -514,13 +514,14 @@ def eval_rules(
 def bench(
     out_file: Annotated[Path | None, typer.Option("--out")] = None,
     repeats: Annotated[int, typer.Option(min=5)] = 50,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Time the embedded model.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure build, updates, search and index size in a scratch data directory."""
     from app.bench import run_bench
 
     with user_errors():
-        result = run_bench(Settings(), repeats=repeats, log=lambda m: err.print(m))
+        result = run_bench(Settings(), repeats=repeats, log=lambda m: err.print(m), with_llm=llm)
         if out_file:
             out_file.write_text(json.dumps(result, indent=2) + "\n")
 
