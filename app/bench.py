@@ -240,6 +240,10 @@ def run_bench(
                 if embedded
                 else []
             ),
+            (
+                "throughput (per second)",
+                ", ".join(f"{k} {v}" for k, v in result["throughput_per_s"].items()),
+            ),
             ("index size", f"{size / 1e6:.1f} MB"),
             ("peak memory", f"{peak_mb:.0f} MB"),
         ]

@@ -90,6 +90,7 @@ def summarize_run(
     preds = []
     recalls: list[float] = []
     latencies: list[float] = []
+    stages: dict[str, list[float]] = {}
     agree = compared = dropped = 0
     statuses: list[str] = []
     versions: set[str] = set()
@@ -111,6 +112,8 @@ def summarize_run(
         if r is not None:
             recalls.append(r)
         latencies.append(d["timings_ms"]["total"])
+        for stage, ms in d["timings_ms"].items():
+            stages.setdefault(stage, []).append(ms)
         statuses.append(d["status"])
         versions.add(d["corpus_version"])
         dropped += d.get("dropped_citations", 0)

@@ -152,3 +152,68 @@ def test_classify_with_the_embedded_model_end_to_end(tmp_path: Path) -> None:
     assert det["llm"]["category"] in [c.value for c in Category]
     assert det["timings_ms"]["llm"] > 0
     assert det["status"] in ("confirmed", "needs_review")  # the small model never decides
+    piped = subprocess.run(
+        [*run, "classify", "-", "--llm", "none", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        input="The hospital wants to sell its patient list to a data broker.",
+        timeout=600,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["category"] == "sale_of_phi"
+
+
+@pytest.fixture
+def ollama_like_server() -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A loopback HTTP server speaking Ollama's /api/chat, to drive the real client path."""
+    import http.server
+    import threading
+
+    seen: list[dict[str, object]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(body)
+            answer = {
+                "category": "treatment",
+                "authorization_required": False,
+                "citations": ["P2"],
+                "rationale": "Care of the patient.",
+            }
+            reply = {
+                "model": body["model"],
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": json.dumps(answer)},
+                "done": True,
+                "done_reason": "stop",
+            }
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    httpd.shutdown()
+
+
+def test_the_ollama_backend_sends_the_schema_as_format(
+    ollama_like_server: tuple[str, list[dict[str, object]]],
+) -> None:
+    from app.llm import ollama_backend
+
+    url, seen = ollama_like_server
+    answer = ollama_backend(url, "llama3.1").answer(
+        "We send the chart to the cardiologist.", PASSAGES
+    )
+    assert answer.category is Category.TREATMENT and answer.citations == ["P2"]
+    fmt = seen[0]["format"]
+    assert isinstance(fmt, dict) and fmt["properties"]["citations"]["items"]["enum"] == ["P1", "P2"]
