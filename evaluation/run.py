@@ -133,6 +133,10 @@ def summarize_run(
                 "p50": round(_pct(latencies, 0.5), 2),
                 "p95": round(_pct(latencies, 0.95), 2),
             },
+            "stage_latency_ms": {
+                stage: {"p50": round(_pct(v, 0.5), 2), "p95": round(_pct(v, 0.95), 2)}
+                for stage, v in stages.items()
+            },
             "corpus_version": sorted(versions),
             "settings": settings,
         }

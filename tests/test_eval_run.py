@@ -105,3 +105,11 @@ def test_recall_at_k_counts_expected_citations_under_retrieved_passages() -> Non
         == 0.5
     )
     assert recall_at_k([], ["45 CFR 164.501"]) is None
+
+
+def test_the_summary_gives_latency_per_stage(built: Services, tmp_path: Path) -> None:
+    summary = run(scenarios(), built.pipeline("none"), tmp_path / "r", {"llm": "none"})
+    assert set(summary["stage_latency_ms"]) >= {"rules", "retrieval", "precedents", "total"}
+    assert (
+        summary["stage_latency_ms"]["total"]["p95"] >= summary["stage_latency_ms"]["total"]["p50"]
+    )
