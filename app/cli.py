@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.models import Obligation
 from app.services import Services
 from app.settings import Settings
 from indexer.errors import TpoError, UserInputError
@@ -248,6 +249,17 @@ def search(
         emit(data, as_json, render)
 
 
+def _auth_label(required: bool) -> str:
+    return "AUTHORIZATION REQUIRED" if required else "no authorization needed"
+
+
+def _print_duties(obligations: Sequence[Obligation], questions: Sequence[str]) -> None:
+    for o in obligations:
+        out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
+    for q in questions:
+        out.print(f"[yellow]question:[/] {q}", highlight=False)
+
+
 def _read_description(description: str) -> str:
     text = sys.stdin.read() if description == "-" else description
     if not text.strip():
@@ -274,11 +286,7 @@ def rules(
         data = verdict.to_json()
 
         def render() -> None:
-            auth = (
-                "AUTHORIZATION REQUIRED"
-                if verdict.authorization_required
-                else ("no authorization needed")
-            )
+            auth = _auth_label(verdict.authorization_required)
             out.print(
                 f"[bold]{verdict.category.value}[/] — {auth}"
                 + (" (insufficient facts)" if verdict.status == "insufficient_facts" else ""),
@@ -293,10 +301,7 @@ def rules(
                     f"{step.outcome}",
                     highlight=False,
                 )
-            for o in verdict.obligations:
-                out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
-            for q in verdict.questions:
-                out.print(f"[yellow]question:[/] {q}", highlight=False)
+            _print_duties(verdict.obligations, verdict.questions)
 
         emit(data, as_json, render)
 
@@ -322,11 +327,7 @@ def classify(
         data = det.to_json()
 
         def render() -> None:
-            auth = (
-                "AUTHORIZATION REQUIRED"
-                if det.authorization_required
-                else ("no authorization needed")
-            )
+            auth = _auth_label(det.authorization_required)
             out.print(
                 f"[bold]{det.category.value}[/] — {auth} — {det.status.replace('_', ' ')}",
                 highlight=False,
@@ -340,10 +341,7 @@ def classify(
                     + (f': "{c.quote}"' if c.quote else ""),
                     highlight=False,
                 )
-            for o in det.obligations:
-                out.print(f"obligation: {o.text} [{o.citation}]", highlight=False)
-            for q in det.clarifying_questions:
-                out.print(f"[yellow]question:[/] {q}", highlight=False)
+            _print_duties(det.obligations, det.clarifying_questions)
             for name, a in det.agreement.items():
                 out.print(
                     f"{name}: {a['category']} (authorization "
