@@ -66,7 +66,7 @@ def _tokens_per_second() -> float:
 
     from app.llm import smollm_path
 
-    llm = Llama(model_path=str(smollm_path()), n_ctx=512, n_threads=2, verbose=False)
+    llm = Llama(model_path=str(smollm_path()), n_ctx=512, n_threads=1, verbose=False)
     t = time.perf_counter()
     out = llm("Explain the HIPAA minimum necessary standard.", max_tokens=96, temperature=0.0)
     seconds = time.perf_counter() - t

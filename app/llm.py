@@ -138,7 +138,7 @@ def smollm_path() -> Path:
     return path
 
 
-def embedded_backend(threads: int = 2, max_tokens: int = 200) -> LLMBackend:
+def embedded_backend(threads: int = 1, max_tokens: int = 200) -> LLMBackend:
     try:
         from langchain_community.chat_models import ChatLlamaCpp
     except ImportError as exc:  # pragma: no cover - only on a broken install

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=60.0, gt=0)
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.1"
-    llm_threads: int = Field(default=2, ge=1, le=64)
+    llm_threads: int = Field(default=1, ge=1, le=64)
     precedent_files: list[Path] = Field(
         default_factory=lambda: [
             REPO_ROOT / "evaluation" / "scenarios" / "dev.jsonl",

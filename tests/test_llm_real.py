@@ -52,7 +52,7 @@ PASSAGES = [
 
 
 def test_the_embedded_model_answers_in_the_bounded_schema() -> None:
-    backend = embedded_backend(threads=2, max_tokens=160)
+    backend = embedded_backend(threads=1, max_tokens=160)
     answer = backend.answer("A drug company pays us to mail patients about its new drug.", PASSAGES)
     assert isinstance(answer, LLMAnswer)
     assert answer.category in set(Category)
