@@ -170,6 +170,11 @@ _LAPSE = re.compile(
     r"(?P<a>\d+)\s*(?:to|-|–)?\s*(?P<b>\d+)?\s*(?P<unit>days?|weeks?|months?|years?|yrs?)",
     re.IGNORECASE,
 )
+_DRUG = re.compile(
+    r"\b(prescriptions?|rx|refills?|medications?|meds?|drugs?|pills|inhalers?|insulin|"
+    r"biologics?|statins?|doses?)\b",
+    re.IGNORECASE,
+)
 _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365, "yr": 365}
 
 
@@ -178,7 +183,7 @@ def _lapsed_too_long(parts: list[str]) -> Fact | None:
     refill-reminder exception (FAQ 1515); a longer lapse is not "currently prescribed"."""
     for clause in parts:
         m = _LAPSE.search(clause)
-        if not m:
+        if not m or not _DRUG.search(clause):
             continue
         unit = m.group("unit").lower().rstrip("s")
         days = int(m.group("b") or m.group("a")) * _DAYS[unit]

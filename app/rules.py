@@ -154,6 +154,15 @@ def psychotherapy_notes(f: Facts) -> Finding | None:
     )
 
 
+def _formally_de_identified(f: Facts) -> bool:
+    """De-identified by one of 164.514(b)'s two methods, not merely summarised: analyses made
+    from PHI for a plan sponsor are customer service, paragraph (6)(ii), unless so certified."""
+    return any(
+        re.search(r"safe[- ]harbor|expert|statistician|certif|de-?identified", e, re.I)
+        for e in f.de_identified.evidence
+    )
+
+
 @rule("45 CFR 164.514(a)")
 def already_de_identified(f: Facts) -> Finding | None:
     """Health information de-identified under 164.514(a)-(b) (Safe Harbor or expert
@@ -164,7 +173,7 @@ def already_de_identified(f: Facts) -> Finding | None:
         or f.create_deidentified.yes
         or f.create_limited_data_set.yes
         or f.limited_data_set.yes  # a limited data set is still PHI
-        or f.customer_service.yes  # analyses made from PHI for a plan sponsor: (6)(ii)
+        or (f.customer_service.yes and not _formally_de_identified(f))
     ):
         return None
     return Finding(
@@ -181,8 +190,8 @@ def sale_of_phi(f: Facts) -> Finding | None:
     """A disclosure of PHI for which the covered entity receives remuneration, directly or
     indirectly, from or on behalf of the recipient is a sale of PHI and needs an authorization
     that states the remuneration (164.502(a)(5)(ii); 164.508(a)(4)).  Excepted: the sale or merger
-    of the covered entity itself, and a reasonable cost-based fee for research, public health or
-    the individual's own copy (164.502(a)(5)(ii)(B)(2))."""
+    of the covered entity itself, public health and required-by-law disclosures, and a reasonable
+    cost-based fee for research or the individual's own copy (164.502(a)(5)(ii)(B)(2))."""
     communicates = f.communication.yes or f.face_to_face.yes or f.promotes_product.yes
     # Paid while PHI goes out to the payer (not to a business associate working for us).
     paid_and_handed_over = (
@@ -198,10 +207,12 @@ def sale_of_phi(f: Facts) -> Finding | None:
     )
     if not paid_for_data or f.merger_sale_of_entity.yes:
         return None
+    if f.public_health.yes or f.required_by_law.yes:
+        return None  # public health and required-by-law disclosures are not sales
     if f.remuneration_cost_only.yes and (
-        f.research.yes or f.limited_data_set.yes or f.public_health.yes or f.to_individual.yes
+        f.research.yes or f.limited_data_set.yes or f.to_individual.yes
     ):
-        return None
+        return None  # a reasonable cost-based fee for research or a copy is not a sale
     return Finding(
         C.SALE_OF_PHI,
         True,
@@ -380,11 +391,19 @@ def research(f: Facts) -> Finding | None:
     is a review preparatory to research or research on decedents (164.512(i)(1)(ii)-(iii)), or
     the data are a limited data set under a data use agreement (164.514(e)).  Quality
     improvement not designed for generalizable knowledge is an operation instead."""
-    if not (f.research.yes or f.generalizable_knowledge.yes or f.preparatory_to_research.yes):
+    if not (f.research.yes or f.generalizable_knowledge.yes or f.irb_waiver.yes):
         return None
-    said_research = f.irb_waiver.yes or any(
-        re.search(r"research|\birb\b|institutional review|protocol|retrospective|trial", e, re.I)
-        for e in f.research.evidence
+    # Quality improvement stays inside; a study whose data go to outside researchers does not.
+    said_research = (
+        f.irb_waiver.yes
+        or f.discloses_data.yes
+        or f.data_use_agreement.yes
+        or any(
+            re.search(
+                r"research|\birb\b|institutional review|protocol|retrospective|trial", e, re.I
+            )
+            for e in f.research.evidence
+        )
     )
     if f.quality_improvement.yes and not f.generalizable_knowledge.yes and not said_research:
         return None  # "a study of our readmission rates" is quality improvement
@@ -474,6 +493,8 @@ def individual_involvement(f: Facts) -> Finding | None:
     friends involved in the patient's care or payment, and notifying them of the patient's
     location or condition are permitted if the patient has the opportunity to agree or object."""
     hits = _yes(f, "directory", "family_involvement", "disaster_notification", "to_family_friends")
+    if f.to_family_friends.no:
+        hits = (*hits, "to_family_friends")  # the patient objects: still a 164.510 question
     if not hits:
         return None
     cites = []
@@ -565,9 +586,9 @@ _PURPOSE_OPERATIONS = (
     ("training", "(2)"),
     ("customer_service", "(6)(ii)"),
     ("business_planning", "(5)"),
+    ("quality_improvement", "(1)"),
 )
 _OTHER_OPERATIONS = (
-    ("quality_improvement", "(1)"),
     ("population_case_management", "(1)"),
     ("business_management", "(6)"),
 )
@@ -598,17 +619,18 @@ def _operation(f: Facts, table: tuple[tuple[str, str], ...]) -> Finding | None:
 @rule('45 CFR 164.501 "health care operations"')
 def operations_by_purpose(f: Facts) -> Finding | None:
     """Underwriting, the sale or merger of the entity, competence and credentialing reviews,
-    accreditation, grievances, legal services and audits, and training are health care
-    operations (paragraphs (2)-(6) of the definition), permitted without authorization for the
-    covered entity's own operations (164.506(c)(1))."""
+    accreditation, grievances, legal services and audits, training, customer service for plan
+    sponsors, business planning and quality improvement are health care operations (paragraphs
+    (1)-(6) of the definition), permitted for the covered entity's own operations
+    (164.506(c)(1))."""
     return _operation(f, _PURPOSE_OPERATIONS)
 
 
 @rule('45 CFR 164.501 "health care operations"')
 def operations(f: Facts) -> Finding | None:
-    """Quality assessment and improvement, population-based activities, business planning and
-    development, customer service and business management are health care operations
-    (paragraphs (1), (5) and (6) of the definition), permitted for the entity's own operations."""
+    """Population-based activities and business management and general administration are
+    health care operations (paragraphs (1) and (6) of the definition), permitted for the entity's
+    own operations (164.506(c)(1))."""
     return _operation(f, _OTHER_OPERATIONS)
 
 

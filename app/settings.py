@@ -56,10 +56,7 @@ class Settings(BaseSettings):
     ollama_model: str = "llama3.1"
     llm_threads: int = Field(default=1, ge=1, le=64)
     precedent_files: list[Path] = Field(
-        default_factory=lambda: [
-            REPO_ROOT / "evaluation" / "scenarios" / "dev.jsonl",
-            REPO_ROOT / "evaluation" / "scenarios" / "dev-extra.jsonl",
-        ],
+        default_factory=lambda: sorted((REPO_ROOT / "evaluation" / "scenarios").glob("dev*.jsonl")),
         description="Labeled dev scenarios used as precedents (never the test split).",
     )
 
