@@ -68,11 +68,14 @@ class Pipeline:
         screened = screen(description)
         text = screened.text or description
         verdict = timed("rules", lambda: decide(extract_facts(text)))
-        retrieval = timed("retrieval", lambda: self.retriever.retrieve(text, verdict.citations))
         neighbours = timed(
             "precedents", lambda: self.precedents.nearest(text) if self.precedents else []
         )
         pvote = vote(neighbours)
+        in_play = [verdict.category.value, *([pvote.category] if pvote.category else [])]
+        retrieval = timed(
+            "retrieval", lambda: self.retriever.retrieve(text, verdict.citations, in_play)
+        )
         flags = list(screened.flags)
         answer: LLMAnswer | None = None
         llm_error: str | None = None

@@ -25,11 +25,28 @@ from indexer.search import Searcher
 DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "corpus" / "glossary.yaml"
 
 
+# The provision that defines each category, so the definitions of every category in play
+# (the rules', the precedents') are always in front of the reader.
+DEFINITIONS: dict[str, str] = {
+    "treatment": '45 CFR 164.501 "treatment"',
+    "payment": '45 CFR 164.501 "payment"',
+    "health_care_operations": '45 CFR 164.501 "health care operations"',
+    "marketing": '45 CFR 164.501 "marketing"',
+    "sale_of_phi": "45 CFR 164.502(a)(5)(ii)",
+    "research": '45 CFR 164.501 "research"',
+    "psychotherapy_notes": '45 CFR 164.501 "psychotherapy notes"',
+    "public_interest": "45 CFR 164.512",
+    "individual_involvement": "45 CFR 164.510(b)",
+    "to_individual": "45 CFR 164.524(a)(1)",
+    "de_identified": "45 CFR 164.514(a)",
+}
+
+
 @dataclass(frozen=True)
 class Retrieved:
     pid: str
     passage: Passage
-    reason: str  # "search" | "rules" | "cross-reference"
+    reason: str  # "search" | "rules" | "definition" | "cross-reference"
     score: float = 0.0
 
 
@@ -70,7 +87,12 @@ class Retriever:
         self.per_citation = per_citation
         self.max_cross_refs = max_cross_refs
 
-    def retrieve(self, description: str, rule_citations: Sequence[str] = ()) -> Retrieval:
+    def retrieve(
+        self,
+        description: str,
+        rule_citations: Sequence[str] = (),
+        categories: Sequence[str] = (),
+    ) -> Retrieval:
         query = expand_query(description, self.glossary)
         version, hits = self.searcher.search(query, k=self.k)
         _info, by_ref, _kw = self.searcher.version()
@@ -81,6 +103,9 @@ class Retriever:
         for text in rule_citations:
             for p in _passages_for(text, law)[: self.per_citation]:
                 chosen.setdefault(p.ref, (p, "rules", 0.0))
+        for category in categories:
+            for p in _passages_for(DEFINITIONS.get(category, ""), law)[:1]:
+                chosen.setdefault(p.ref, (p, "definition", 0.0))
         followed = 0
         for h in hits:
             for xref in h.passage.cross_refs:

@@ -213,3 +213,13 @@ def test_a_backend_failure_keeps_the_rules_answer(svc: Services) -> None:
     det = svc.pipeline("openai").classify(PAID_MAILER)
     assert det.category.value == "marketing" and det.llm is not None
     assert "server went away" in det.llm["error"]
+
+
+def test_the_definitions_of_every_category_in_play_are_retrieved(svc: Services) -> None:
+    r = svc.retriever.retrieve("A patient wants a mailer.", (), ["marketing", "treatment"])
+    defs = {x.passage.ref for x in r.passages if x.reason == "definition"}
+    assert any(
+        ref.startswith('45 CFR 164.501 "marketing"')
+        for ref in defs | {x.passage.ref for x in r.passages}
+    )
+    assert any(x.passage.ref == '45 CFR 164.501 "treatment"' for x in r.passages)
