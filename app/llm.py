@@ -104,7 +104,8 @@ class LLMBackend:
     def answer(self, description: str, passages: Sequence[Retrieved]) -> LLMAnswer:
         schema = answer_schema([r.pid for r in passages])
         raw = self.ask(prompt(description, passages), schema)
-        data = json.loads(raw) if isinstance(raw, str) else raw
+        # strict=False: a small model under a grammar may put a raw newline inside a string.
+        data = json.loads(raw, strict=False) if isinstance(raw, str) else raw
         try:
             return LLMAnswer.model_validate(data)
         except ValidationError as exc:

@@ -223,3 +223,20 @@ def test_the_definitions_of_every_category_in_play_are_retrieved(svc: Services) 
         for ref in defs | {x.passage.ref for x in r.passages}
     )
     assert any(x.passage.ref == '45 CFR 164.501 "treatment"' for x in r.passages)
+
+
+def test_a_raw_newline_inside_a_string_of_the_reply_is_accepted() -> None:
+    from app.retrieval import Retrieved
+    from indexer.models import SourceKind
+
+    chat = FakeListChatModel(
+        responses=[
+            '{"category": "treatment", "authorization_required": '
+            'false, "citations": ["P1"], "rationale": "line one\nline '
+            'two"}'
+        ]
+    )
+    backend = json_text_backend("embedded", chat, "recorded", 0.1, None)
+    passage = Passage("45 CFR 164.506(c)(1)", "x", SourceKind.REGULATION, "h", "text")
+    answer = backend.answer("x", [Retrieved("P1", passage, "search")])
+    assert answer.rationale == "line one\nline two"
