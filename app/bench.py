@@ -201,6 +201,11 @@ def run_bench(
                 "p50": round(_pct(none_t, 0.5) * ms, 2),
                 "p95": round(_pct(none_t, 0.95) * ms, 2),
             },
+            "throughput_per_s": {
+                "search": round(len(hybrid) / sum(hybrid), 1),
+                "rules": round(len(rules_t) / sum(rules_t), 1),
+                "classify_none": round(len(none_t) / sum(none_t), 1),
+            },
             "embedded": embedded,
             "index_bytes": size,
             "peak_rss_mb": round(peak_mb, 1),
