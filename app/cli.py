@@ -532,6 +532,36 @@ def bench(
         emit(result, as_json, render)
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+) -> None:
+    """Start the web chat (Streamlit)."""
+    import subprocess
+
+    page = Path(__file__).resolve().parent / "ui" / "ask.py"
+    raise typer.Exit(
+        subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(page),
+                "--server.address",
+                host,
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ]
+        )
+    )
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,1 @@
+"""The Streamlit web chat: thin pages over app.pipeline, no business logic."""
