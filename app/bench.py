@@ -18,6 +18,7 @@ from typing import Any
 
 from app.services import Services
 from app.settings import Settings
+from app.timing import p50_p95
 
 QUERIES = (
     "pharmacy refill reminder paid by the drug manufacturer",
@@ -31,11 +32,6 @@ QUERIES = (
     "law enforcement request for PHI about a suspect",
     "marketing face-to-face communication promotional gift of nominal value",
 )
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _size(path: Path) -> int:
@@ -157,11 +153,7 @@ def run_bench(
                 t = time.perf_counter()
                 llm_pipe.classify(CASES[i % len(CASES)])
                 emb_t.append(time.perf_counter() - t)
-            embedded["classify_ms"] = {
-                "p50": round(_pct(emb_t, 0.5) * 1000, 1),
-                "p95": round(_pct(emb_t, 0.95) * 1000, 1),
-                "n": len(emb_t),
-            }
+            embedded["classify_ms"] = {**p50_p95(emb_t, 1000, 1), "n": len(emb_t)}
             embedded["tokens_per_s"] = _tokens_per_second()
 
         size = _size(scratch.data_dir)
@@ -182,25 +174,13 @@ def run_bench(
                 "changed": [c.citation for c in one.changes],
                 "expected": changed_ref,
             },
-            "search_ms": {
-                "p50": round(_pct(hybrid, 0.5) * ms, 2),
-                "p95": round(_pct(hybrid, 0.95) * ms, 2),
-            },
-            "baseline_ms": {
-                "p50": round(_pct(baseline, 0.5) * ms, 2),
-                "p95": round(_pct(baseline, 0.95) * ms, 2),
-            },
+            "search_ms": p50_p95(hybrid, ms, 2),
+            "baseline_ms": p50_p95(baseline, ms, 2),
             "search_vs_baseline_p50": round(
                 statistics.median(hybrid) / statistics.median(baseline), 2
             ),
-            "rules_ms": {
-                "p50": round(_pct(rules_t, 0.5) * ms, 3),
-                "p95": round(_pct(rules_t, 0.95) * ms, 3),
-            },
-            "classify_none_ms": {
-                "p50": round(_pct(none_t, 0.5) * ms, 2),
-                "p95": round(_pct(none_t, 0.95) * ms, 2),
-            },
+            "rules_ms": p50_p95(rules_t, ms, 3),
+            "classify_none_ms": p50_p95(none_t, ms, 2),
             "throughput_per_s": {
                 "search": round(len(hybrid) / sum(hybrid), 1),
                 "rules": round(len(rules_t) / sum(rules_t), 1),

@@ -389,21 +389,13 @@ def eval_run(
             "precedents": [str(p) for p in svc.settings.precedent_files],
             "model": pipeline.llm.model if pipeline.llm else None,
         }
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not err.is_terminal,
-        ) as bars:
-            task = bars.add_task("classifying", total=len(scenarios))
+        with progress_bars() as bar:
             summary = run(
                 scenarios,
                 pipeline,
                 out_path,
                 settings,
-                lambda done, total: bars.update(task, completed=done, total=total),
+                lambda done, total: bar("classifying", done, total),
             )
         write_reports(scenarios, load_predictions(out_path), summary, out_path)
 

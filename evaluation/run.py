@@ -15,6 +15,7 @@ from typing import Any
 
 from app.pipeline import Pipeline
 from app.scenarios import Scenario
+from app.timing import p50_p95
 from evaluation.metrics import Prediction, summarize
 from indexer.errors import CitationError
 from indexer.models import Citation
@@ -79,11 +80,6 @@ def recall_at_k(expected: Sequence[str], retrieved: Sequence[str]) -> float | No
     return hits / len(expected)
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def summarize_run(
     scenarios: Sequence[Scenario], done: dict[str, dict[str, Any]], settings: dict[str, Any]
 ) -> dict[str, Any]:
@@ -129,14 +125,8 @@ def summarize_run(
             "llm_answers": compared,
             "dropped_citations": dropped,
             "needs_review_rate": round(statuses.count("needs_review") / n, 4) if n else 0.0,
-            "latency_ms": {
-                "p50": round(_pct(latencies, 0.5), 2),
-                "p95": round(_pct(latencies, 0.95), 2),
-            },
-            "stage_latency_ms": {
-                stage: {"p50": round(_pct(v, 0.5), 2), "p95": round(_pct(v, 0.95), 2)}
-                for stage, v in stages.items()
-            },
+            "latency_ms": p50_p95(latencies),
+            "stage_latency_ms": {stage: p50_p95(v) for stage, v in stages.items()},
             "corpus_version": sorted(versions),
             "settings": settings,
         }

@@ -52,11 +52,13 @@ class VectorStore:
         self.client = client
         self.embeddings = embeddings
 
-    def _langchain(self, name: str, create: bool = False) -> Chroma:
+    def _langchain(
+        self, name: str, embeddings: Embeddings | None = None, create: bool = False
+    ) -> Chroma:
         return Chroma(
             client=self.client,
             collection_name=name,
-            embedding_function=self.embeddings,
+            embedding_function=embeddings or self.embeddings,
             collection_metadata={"hnsw:space": "cosine"},
             create_collection_if_not_exists=create,
         )
@@ -76,12 +78,7 @@ class VectorStore:
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         """Fill a new collection; ``embeddings`` may be a cache in front of the model."""
-        store = Chroma(
-            client=self.client,
-            collection_name=name,
-            embedding_function=embeddings,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
+        store = self._langchain(name, embeddings, create=True)
         for start in range(0, len(passages), ADD_BATCH):
             batch = passages[start : start + ADD_BATCH]
             store.add_texts(

@@ -43,6 +43,16 @@ def write_manifest(path: Path, keep: set[str] | None = None, **overrides: str) -
     return path
 
 
+def tpo_env(tmp_path: Path, sources: set[str]) -> dict[str, str]:
+    """The TPO_* variables for a scratch data directory indexing only ``sources``."""
+    return {
+        "TPO_DATA_DIR": str(tmp_path / "data"),
+        "TPO_MANIFEST": str(write_manifest(tmp_path / "sources.toml", sources)),
+        "TPO_CORPUS_MIRROR": str(CORPUS),
+        "TPO_SEEDS_MIRROR": str(SEEDS),
+    }
+
+
 SMALL = {
     "45-cfr-164.501",
     "45-cfr-164.506",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CORPUS, SEEDS, needs_corpus, write_manifest
+from tests.conftest import CORPUS, needs_corpus, tpo_env, write_manifest
 
 pytestmark = [needs_corpus, pytest.mark.slow]
 
@@ -44,14 +44,7 @@ def as_json(proc: subprocess.CompletedProcess[str]) -> Any:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TPO_DATA_DIR": str(tmp_path / "data"),
-        "TPO_MANIFEST": str(write_manifest(tmp_path / "sources.toml", SMALL)),
-        "TPO_CORPUS_MIRROR": str(CORPUS),
-        "TPO_SEEDS_MIRROR": str(SEEDS),
-        "HF_HUB_OFFLINE": "1",
-    }
+    return {**os.environ, **tpo_env(tmp_path, SMALL), "HF_HUB_OFFLINE": "1"}
 
 
 def test_build_status_update_search_and_diff_keep_their_json_contracts(

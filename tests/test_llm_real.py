@@ -17,7 +17,7 @@ from app.llm import LLMAnswer, embedded_backend, openai_backend, smollm_path
 from app.models import Category
 from app.retrieval import Retrieved
 from indexer.models import Passage, SourceKind
-from tests.conftest import CORPUS, SEEDS, needs_corpus, write_manifest
+from tests.conftest import needs_corpus, tpo_env
 
 pytestmark = pytest.mark.slow
 
@@ -112,15 +112,7 @@ def test_an_openai_compatible_server_answers_through_function_calling(llama_serv
 
 @needs_corpus
 def test_classify_with_the_embedded_model_end_to_end(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "TPO_DATA_DIR": str(tmp_path / "data"),
-        "TPO_MANIFEST": str(
-            write_manifest(tmp_path / "s.toml", {"45-cfr-164.501", "45-cfr-164.508"})
-        ),
-        "TPO_CORPUS_MIRROR": str(CORPUS),
-        "TPO_SEEDS_MIRROR": str(SEEDS),
-    }
+    env = {**os.environ, **tpo_env(tmp_path, {"45-cfr-164.501", "45-cfr-164.508"})}
     run = [sys.executable, "-m", "app.cli"]
     subprocess.run(
         [*run, "index", "build"],

@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CORPUS, SEEDS, needs_corpus, write_manifest
+from tests.conftest import needs_corpus, tpo_env
 
 pytestmark = [needs_corpus, pytest.mark.slow]
 
@@ -20,15 +20,7 @@ PAGE = str(Path(__file__).resolve().parents[1] / "app" / "ui" / "ask.py")
 
 @pytest.fixture
 def small_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    env = {
-        "TPO_DATA_DIR": str(tmp_path / "data"),
-        "TPO_MANIFEST": str(
-            write_manifest(tmp_path / "s.toml", {"45-cfr-164.501", "45-cfr-164.508"})
-        ),
-        "TPO_CORPUS_MIRROR": str(CORPUS),
-        "TPO_SEEDS_MIRROR": str(SEEDS),
-    }
-    for k, v in env.items():
+    for k, v in tpo_env(tmp_path, {"45-cfr-164.501", "45-cfr-164.508"}).items():
         monkeypatch.setenv(k, v)
     subprocess.run(
         [sys.executable, "-m", "app.cli", "index", "build"],
