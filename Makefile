@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # that crash (general protection fault) on this kind of machine.
 export CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: run install index check test lint typecheck fast bench clean
+.PHONY: run install system-packages index check test lint typecheck fast bench clean
 
 ## make run: set everything up on a fresh machine, build the index, classify a sample description.
 run: index
@@ -25,6 +25,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## make system-packages: Debian packages the slow tests use (a real browser, a PostgreSQL
+## server, network namespaces); needs root. Installed only where missing.
+SYSTEM_PACKAGES := chromium chromium-driver postgresql iproute2 util-linux
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && apt-get install -y -qq $$missing; \
+	else echo "system packages present: $(SYSTEM_PACKAGES)"; fi
 
 ## make index: build the index the first time, update it incrementally afterwards.
 index: install

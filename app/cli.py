@@ -9,20 +9,27 @@ unless ``TPO_DEBUG=1``.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli_common import (
+    AsOfOpt,
+    DownloadOpt,
+    JsonOpt,
+    MirrorOpt,
+    emit,
+    err,
+    out,
+    progress_bars,
+    services,
+    user_errors,
+)
 from app.models import Obligation
-from app.services import Services
 from app.settings import Settings
 from indexer.errors import TpoError, UserInputError
 
@@ -35,89 +42,6 @@ index_app = typer.Typer(help="Build, update and inspect the corpus index.", no_a
 app.add_typer(index_app, name="index")
 eval_app = typer.Typer(help="Evaluate against labeled scenarios.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-MirrorOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--mirror",
-        help="Folder with the corpus files (default: TPO_CORPUS_MIRROR, then ../shared/corpus).",
-        file_okay=False,
-    ),
-]
-DownloadOpt = Annotated[
-    bool, typer.Option("--download", help="Ignore mirrors; download from the official addresses.")
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Pin the eCFR to this date (YYYY-MM-DD) when "
-        "downloading; default the latest date the eCFR serves.",
-    ),
-]
-
-
-def services(mirror: Path | None = None) -> Services:
-    settings = Settings()
-    if mirror is not None:
-        settings = settings.model_copy(update={"corpus_mirror": mirror})
-    return Services(settings)
-
-
-def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    else:
-        render()
-
-
-@contextmanager
-def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """Progress bars on stderr for the long steps (embedding, writing vectors)."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not enabled or not err.is_terminal,
-    ) as bars:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                label = {"embed": "embedding passages", "write": "writing vectors"}.get(
-                    stage, stage
-                )
-                tasks[stage] = bars.add_task(label, total=total)
-            bars.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    try:
-        yield
-    except TpoError as exc:
-        err.print(f"[bold red]error:[/] {exc.user_message()}", highlight=False)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("interrupted; the index still serves its previous version")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if os.environ.get("TPO_DEBUG"):
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "  → this is a bug; run again with TPO_DEBUG=1 and report the traceback.",
-            highlight=False,
-        )
-        raise typer.Exit(3) from None
 
 
 def _run_index(
@@ -260,8 +184,15 @@ def _print_duties(obligations: Sequence[Obligation], questions: Sequence[str]) -
         out.print(f"[yellow]question:[/] {q}", highlight=False)
 
 
-def _read_description(description: str) -> str:
-    text = sys.stdin.read() if description == "-" else description
+def _read_description(description: str | None) -> str:
+    from app.inputs import decode
+
+    if description is None:
+        raise UserInputError(
+            "no description given",
+            "Pass the activity in quotes, - to read stdin, or --file PATH / --dir DIR.",
+        )
+    text = decode(sys.stdin.buffer.read(), "standard input") if description == "-" else description
     if not text.strip():
         raise UserInputError(
             "the description is empty",
@@ -315,16 +246,54 @@ LLMOpt = Annotated[
 @app.command("classify")
 def classify(
     description: Annotated[
-        str, typer.Argument(help="The activity, in plain words; - reads stdin.")
-    ],
+        str | None, typer.Argument(help="The activity, in plain words; - reads stdin.")
+    ] = None,
     llm: LLMOpt = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Classify a document: text, markdown, HTML, .eml, PDF, .docx."),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Classify every document in a folder.", file_okay=False),
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option("--context", help='One line the document does not say ("the maker pays").'),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --dir: write the results table (.csv or .jsonl)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The cross-checked, cited answer: category, authorization, status and why."""
     with user_errors():
+        svc = services()
+        if file is not None or folder is not None:
+            from app import cli_docs
+
+            if file is not None and folder is not None:
+                raise UserInputError("give --file or --dir, not both", "Classify one at a time.")
+            if file is not None:
+                cli_docs.classify_file_command(svc, file, context, llm, as_json)
+            else:
+                assert folder is not None
+                cli_docs.classify_dir_command(svc, folder, context, llm, out_file, as_json)
+            return
         text = _read_description(description)
-        det = services().pipeline(llm).classify(text)
+        if context:
+            text = f"{text}\n{context}"
+        det = svc.pipeline(llm).classify(text)
         data = det.to_json()
+        # The answer is shown even when the audit trail cannot take it; the failure is then
+        # reported after it, with exit code 2, so nothing the user did is lost.
+        audit_error: TpoError | None = None
+        try:
+            record_id: int | None = svc.record(data, source="cli")
+        except TpoError as exc:
+            record_id, audit_error = None, exc
+        data["audit_id"] = record_id
 
         def render() -> None:
             auth = _auth_label(det.authorization_required)
@@ -342,6 +311,10 @@ def classify(
                     highlight=False,
                 )
             _print_duties(det.obligations, det.clarifying_questions)
+            if det.authorization_contents:
+                out.print("the authorization must contain:")
+                for o in det.authorization_contents:
+                    out.print(f"  - {o.text} [{o.citation}]", highlight=False)
             for name, a in det.agreement.items():
                 out.print(
                     f"{name}: {a['category']} (authorization "
@@ -356,13 +329,21 @@ def classify(
                 )
             for flag in det.flags:
                 out.print(f"[red]flag:[/] {flag}", highlight=False)
+            for notice in det.notices:
+                out.print(f"[yellow]notice:[/] {notice}", highlight=False)
+            if det.redaction_summary:
+                out.print(f"removed before storing: {det.redaction_summary}", highlight=False)
             if det.dropped_citations:
                 out.print(
                     f"{det.dropped_citations} citation(s) from the model were dropped: "
                     "not among the retrieved passages, or not verbatim."
                 )
+            if record_id is not None:
+                out.print(f"recorded in the audit trail as #{record_id}", highlight=False)
 
         emit(data, as_json, render)
+        if audit_error is not None:
+            raise audit_error
 
 
 @eval_app.command("run")
@@ -552,6 +533,19 @@ def serve(
             ]
         )
     )
+
+
+def _register_command_modules() -> None:
+    """Each ``app/cli_*.py`` adds its own commands; this file only lists them."""
+    import importlib
+
+    for name in REGISTERED:
+        importlib.import_module(f"app.{name}").register(app)
+
+
+# Command modules that register themselves on ``app`` (each has ``register(app)``).
+REGISTERED: tuple[str, ...] = ()
+_register_command_modules()
 
 
 def main() -> None:

@@ -175,8 +175,10 @@ def openai_backend(base_url: str, model: str, api_key: str, timeout: float) -> L
     return LLMBackend("openai", model, 0.7, ask)
 
 
-def ollama_backend(base_url: str, model: str) -> LLMBackend:
+def ollama_backend(base_url: str, model: str, timeout: float = 60.0) -> LLMBackend:
     from langchain_ollama import ChatOllama
 
-    chat = ChatOllama(base_url=base_url, model=model, temperature=0)
+    chat = ChatOllama(
+        base_url=base_url, model=model, temperature=0, client_kwargs={"timeout": timeout}
+    )
     return json_text_backend("ollama", chat, model, 0.7, "format")

@@ -258,6 +258,19 @@ class Determination:
     dropped_citations: int = 0
     flags: tuple[str, ...] = ()
     retrieved: tuple[str, ...] = ()  # every passage put before the LLM, by reference
+    # What may be stored: the description with its identifiers replaced, and what was
+    # replaced (kinds and placeholders, never the values).
+    scrubbed_description: str = ""
+    redactions: tuple[dict[str, Any], ...] = ()
+    redaction_summary: str = ""
+    retrieved_scores: tuple[dict[str, Any], ...] = ()
+    model_id: dict[str, str | None] = field(default_factory=dict)
+    rules_version: str = ""
+    prompt_hash: str | None = None
+    # Things the user must see: the LLM did not answer, the text was shortened, …
+    notices: tuple[str, ...] = ()
+    # What an authorization must contain, when one is required (164.508(c)).
+    authorization_contents: tuple[Obligation, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -285,4 +298,13 @@ class Determination:
             "dropped_citations": self.dropped_citations,
             "flags": list(self.flags),
             "retrieved": list(self.retrieved),
+            "scrubbed_description": self.scrubbed_description,
+            "redactions": list(self.redactions),
+            "redaction_summary": self.redaction_summary,
+            "retrieved_scores": list(self.retrieved_scores),
+            "model_id": self.model_id,
+            "rules_version": self.rules_version,
+            "prompt_hash": self.prompt_hash,
+            "notices": list(self.notices),
+            "authorization_contents": [o.to_json() for o in self.authorization_contents],
         }

@@ -20,6 +20,7 @@ The policy that turns three opinions into one answer (also in the README):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -28,11 +29,14 @@ from typing import Any, TypeVar
 
 from app.facts import extract_facts
 from app.guard import screen
-from app.llm import LLMAnswer, LLMBackend
+from app.inputs import clean, for_llm
+from app.llm import LLMAnswer, LLMBackend, prompt
 from app.models import Category, CitedPassage, Determination, RuleVerdict, Status
 from app.precedents import PrecedentStore, Vote, vote
 from app.retrieval import Retrieval, Retriever
 from app.rules import decide
+from app.scrub import residual, scrub
+from app.versioning import rules_version
 from indexer.errors import TpoError, UserInputError
 from indexer.models import Citation
 
@@ -49,13 +53,10 @@ class Pipeline:
     retriever: Retriever
     precedents: PrecedentStore | None = None
     llm: LLMBackend | None = None
+    embedder_id: str = ""
 
     def classify(self, description: str) -> Determination:
-        if not description.strip():
-            raise UserInputError(
-                "the description is empty",
-                "Describe the proposed use or disclosure in a sentence or two.",
-            )
+        cleaned = clean(description)
         timings: dict[str, float] = {}
         start = time.perf_counter()
 
@@ -65,27 +66,61 @@ class Pipeline:
             timings[stage] = round((time.perf_counter() - t) * 1000, 2)
             return out
 
-        screened = screen(description)
-        text = screened.text or description
+        screened = screen(cleaned.text)
+        text = screened.text or cleaned.text
+        notices = list(cleaned.notices)
+        # Identifiers of 164.514(b)(2) are replaced before the text goes anywhere that may
+        # keep it: the LLM, the audit trail, a reviewer's ruling.  The rules alone, pure and
+        # in this process, read the words as typed.
+        scrubbed = timed("scrub", lambda: scrub(text))
+        if not _has_substance(scrubbed.text):
+            raise UserInputError(
+                "the description holds only identifiers "
+                f"({scrubbed.summary() or 'nothing else'}) and no activity to classify",
+                "Say what is to be done with the information, and by whom, e.g. "
+                "'send her records to the cardiologist treating her'. Identifiers are "
+                "not needed.",
+            )
         verdict = timed("rules", lambda: decide(extract_facts(text)))
         neighbours = timed(
-            "precedents", lambda: self.precedents.nearest(text) if self.precedents else []
+            "precedents",
+            lambda: self.precedents.nearest(scrubbed.text) if self.precedents else [],
         )
         pvote = vote(neighbours)
         in_play = [verdict.category.value, *([pvote.category] if pvote.category else [])]
         retrieval = timed(
-            "retrieval", lambda: self.retriever.retrieve(text, verdict.citations, in_play)
+            "retrieval",
+            lambda: self.retriever.retrieve(scrubbed.text, verdict.citations, in_play),
         )
         flags = list(screened.flags)
         answer: LLMAnswer | None = None
         llm_error: str | None = None
+        prompt_hash: str | None = None
         if self.llm is not None:
-            try:
-                answer = timed("llm", lambda: self.llm.answer(text, retrieval.passages))  # type: ignore[union-attr]
-            except TpoError as exc:
-                llm_error = exc.user_message()
-            except Exception as exc:  # a backend's own failure must not lose the rules' answer
-                llm_error = f"{type(exc).__name__}: {exc}"
+            llm_text, shortened = for_llm(scrubbed.text)
+            if shortened:
+                notices.append(shortened)
+            left = residual(llm_text)
+            if left:
+                llm_error = "identifiers remained after scrubbing: " + ", ".join(sorted(left))
+                notices.append(
+                    f"The description was not sent to the LLM: the residual check still found "
+                    f"{', '.join(sorted(left))} after scrubbing. This answer comes from the "
+                    "rules and similar cases alone."
+                )
+            else:
+                prompt_hash = _prompt_hash(llm_text, retrieval)
+                try:
+                    answer = timed("llm", lambda: self.llm.answer(llm_text, retrieval.passages))  # type: ignore[union-attr]
+                except TpoError as exc:
+                    llm_error = exc.user_message()
+                except Exception as exc:  # a backend's failure must not lose the rules' answer
+                    llm_error = f"{type(exc).__name__}: {exc}"
+                if llm_error:
+                    notices.append(
+                        f"The LLM ({self.llm.name}) did not answer ({llm_error.splitlines()[0]}"
+                        "). This answer comes from the rules and similar cases alone."
+                    )
         cited, dropped, llm_json = self._citations(verdict, retrieval, answer)
         if (
             answer
@@ -124,6 +159,20 @@ class Pipeline:
             dropped_citations=dropped,
             flags=tuple(flags),
             retrieved=tuple(r.passage.ref for r in retrieval.passages),
+            scrubbed_description=scrubbed.text,
+            redactions=tuple(r.to_json() for r in scrubbed.redactions),
+            redaction_summary=scrubbed.summary(),
+            retrieved_scores=tuple(
+                {"ref": r.passage.ref, "pid": r.pid, "score": round(r.score, 6), "reason": r.reason}
+                for r in retrieval.passages
+            ),
+            model_id={
+                "embedder": self.embedder_id,
+                "llm": f"{self.llm.name}:{self.llm.model}" if self.llm else None,
+            },
+            rules_version=rules_version(),
+            prompt_hash=prompt_hash,
+            notices=tuple(notices),
         )
 
     # -- citations: only retrieved passages, only verbatim quotes --------------------------
@@ -248,6 +297,19 @@ class Pipeline:
         if answer is not None and answer.rationale.strip():
             text += f" Model's reading: {answer.rationale.strip()}"
         return text
+
+
+def _has_substance(scrubbed: str) -> bool:
+    """Whether anything but placeholders and punctuation is left to classify."""
+    rest = re.sub(r"\[[A-Z_]+[-_]?\d+\]", " ", scrubbed)
+    return len(re.findall(r"[^\W\d_]{3,}", rest)) >= 2
+
+
+def _prompt_hash(text: str, retrieval: Retrieval) -> str:
+    """The hash of exactly what the LLM was sent, for the audit trail."""
+    messages = prompt(text, retrieval.passages)
+    body = "\n\n".join(f"{m.type}: {m.content}" for m in messages)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def _cited(pid: str, p: Any, quote: str, source: str) -> CitedPassage:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
@@ -27,6 +28,9 @@ from indexer.store import VectorStore, chroma_client
 from indexer.update import Indexer
 from indexer.update import Progress as UpdateProgress
 from indexer.versions import VersionDB
+
+if TYPE_CHECKING:
+    from app.audit import AuditLog
 
 
 @dataclass
@@ -101,10 +105,25 @@ class Services:
         if choice == "openai":
             return openai_backend(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout)
         if choice == "ollama":
-            return ollama_backend(s.ollama_url, s.ollama_model)
+            return ollama_backend(s.ollama_url, s.ollama_model, s.llm_timeout)
         raise UserInputError(
             f"unknown LLM backend {choice!r}", "Use embedded, openai, ollama or none."
         )
 
+    @cached_property
+    def audit(self) -> AuditLog:
+        from app.audit import AuditLog
+
+        return AuditLog(self.settings.audit_db_url)
+
+    def record(
+        self, determination: dict[str, Any], *, source: str, kind: str = "determination"
+    ) -> int:
+        """Write a determination to the audit trail; its record id."""
+        rec = self.audit.record(
+            determination, user=self.settings.requester, source=source, kind=kind
+        )
+        return rec.id
+
     def pipeline(self, llm: str | None = None) -> Pipeline:
-        return Pipeline(self.retriever, self.precedents, self.llm(llm))
+        return Pipeline(self.retriever, self.precedents, self.llm(llm), self.model_id)

@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.1"
     llm_threads: int = Field(default=1, ge=1, le=64)
+    audit_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the audit trail (default sqlite in the data directory); "
+        "postgresql+psycopg://user@host/db works too.",
+    )
+    user: str | None = Field(
+        default=None, description="Who is recorded as asking (default: the login name)."
+    )
+    auth: Literal["off", "local", "oidc"] = Field(
+        default="off",
+        description="Web app login: off (one user on 127.0.0.1), local (users file), oidc.",
+    )
+    users_file: Path | None = Field(
+        default=None, description="Local users with hashed passwords (default data_dir/users.toml)."
+    )
     precedent_files: list[Path] = Field(
         default_factory=lambda: sorted((REPO_ROOT / "evaluation" / "scenarios").glob("dev*.jsonl")),
         description="Labeled dev scenarios used as precedents (never the test split).",
@@ -72,6 +87,26 @@ class Settings(BaseSettings):
     def reviews_file(self) -> Path:
         """Reviewer rulings, appended as labeled scenarios; they become precedents at once."""
         return self.data_dir / "reviews.jsonl"
+
+    @property
+    def audit_db_url(self) -> str:
+        return self.audit_url or f"sqlite:///{self.data_dir / 'audit.sqlite'}"
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.data_dir / "users.toml"
+
+    @property
+    def requester(self) -> str:
+        """The name recorded for CLI requests: TPO_USER, else the login name."""
+        import getpass
+
+        if self.user:
+            return self.user
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
     @property
     def lock_file(self) -> Path:
