@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -44,18 +44,30 @@ eval_app = typer.Typer(help="Evaluate against labeled scenarios.", no_args_is_he
 app.add_typer(eval_app, name="eval")
 
 
+if TYPE_CHECKING:
+    from app.impact import ImpactReport
+
+
 def _run_index(
     build: bool, mirror: Path | None, download: bool, as_of: str | None, as_json: bool
 ) -> None:
+    from app.update_flow import update_with_impact
+
     with user_errors():
         svc = services(mirror)
-        manifest, snapshot = svc.read_corpus(download=download, as_of=as_of)
+        impact: ImpactReport | None = None
         with progress_bars() as bar:
-            indexer = svc.indexer(bar)
-            report = (
-                indexer.build(snapshot, manifest) if build else indexer.update(snapshot, manifest)
-            )
+            if build:
+                manifest, snapshot = svc.read_corpus(download=download, as_of=as_of)
+                report = svc.indexer(bar).build(snapshot, manifest)
+            else:
+                # An update re-checks the past answers and labeled scenarios whose citations
+                # a changed or removed paragraph touches, on the old version and the new.
+                result = update_with_impact(svc, bar, "none", download, as_of)
+                report, impact = result.report, result.impact
         data = report.to_json()
+        if not build:
+            data["impact"] = impact.to_json() if impact else None
 
         def render() -> None:
             verb = "built" if build else ("updated to" if report.created else "unchanged at")
@@ -68,8 +80,27 @@ def _run_index(
                 out.print(f"  {c.change:8} {c.citation}", highlight=False)
             if len(report.changes) > 50:
                 out.print(f"  … {len(report.changes) - 50} more (use --json for all)")
+            if impact is not None:
+                _render_impact(impact)
 
         emit(data, as_json, render)
+
+
+def _render_impact(impact: ImpactReport) -> None:
+    counts = impact.to_json()["counts"]
+    out.print(
+        f"change impact: {counts['determinations']} recorded determination(s) and "
+        f"{counts['scenarios']} labeled scenario(s) cite a changed paragraph; "
+        f"{counts['moved']} answer(s) moved",
+        highlight=False,
+    )
+    for a in impact.affected:
+        if a.moved:
+            out.print(
+                f"  [yellow]moved[/] {a.kind} {a.id}: {'; '.join(a.why_moved)} "
+                f"(cites {', '.join(a.citations_touched)})",
+                highlight=False,
+            )
 
 
 @index_app.command("build")
@@ -276,10 +307,17 @@ def classify(
             if file is not None and folder is not None:
                 raise UserInputError("give --file or --dir, not both", "Classify one at a time.")
             if file is not None:
-                cli_docs.classify_file_command(svc, file, context, llm, as_json)
+                result = cli_docs.classify_file_command(svc, file, context, llm, as_json)
+                svc.record(result.determination.to_json(), source="cli --file")
             else:
                 assert folder is not None
-                cli_docs.classify_dir_command(svc, folder, context, llm, out_file, as_json)
+
+                def record(determination: dict[str, Any]) -> None:
+                    svc.record(determination, source="cli --dir", kind="batch")
+
+                cli_docs.classify_dir_command(
+                    svc, folder, context, llm, out_file, as_json, record=record
+                )
             return
         text = _read_description(description)
         if context:
@@ -332,7 +370,7 @@ def classify(
             for notice in det.notices:
                 out.print(f"[yellow]notice:[/] {notice}", highlight=False)
             if det.redaction_summary:
-                out.print(f"removed before storing: {det.redaction_summary}", highlight=False)
+                out.print(f"before storing, {det.redaction_summary}", highlight=False)
             if det.dropped_citations:
                 out.print(
                     f"{det.dropped_citations} citation(s) from the model were dropped: "
@@ -510,10 +548,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
 ) -> None:
-    """Start the web chat (Streamlit)."""
+    """Start the web chat (Streamlit): Ask, Review, Corpus, Evaluate and Audit pages."""
     import subprocess
 
-    page = Path(__file__).resolve().parent / "ui" / "ask.py"
+    from app.access import exposure_warning
+
+    with user_errors():
+        warning = exposure_warning(host, Settings().auth)
+    if warning:
+        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    page = Path(__file__).resolve().parent / "ui" / "app.py"
     raise typer.Exit(
         subprocess.call(
             [
@@ -544,7 +588,7 @@ def _register_command_modules() -> None:
 
 
 # Command modules that register themselves on ``app`` (each has ``register(app)``).
-REGISTERED: tuple[str, ...] = ()
+REGISTERED: tuple[str, ...] = ("cli_scrub", "cli_audit", "cli_users", "cli_load")
 _register_command_modules()
 
 

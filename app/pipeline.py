@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.authorization import authorization_contents
 from app.facts import extract_facts
 from app.guard import screen
 from app.inputs import clean, for_llm
@@ -173,6 +174,7 @@ class Pipeline:
             rules_version=rules_version(),
             prompt_hash=prompt_hash,
             notices=tuple(notices),
+            authorization_contents=authorization_contents(category, auth),
         )
 
     # -- citations: only retrieved passages, only verbatim quotes --------------------------

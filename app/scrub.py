@@ -58,7 +58,14 @@ KINDS: tuple[str, ...] = (
     "other_id",
 )
 
-_LABEL = {k: k.upper() for k in KINDS} | {"health_plan_id": "PLAN_ID", "other_id": "ID"}
+# Placeholders are one token ("[PHONE_1]", not "[PHONE-1]") and "E_MAIL" is split: the
+# lexicon's case-insensitive patterns must not read a placeholder as the word "phone" or
+# "email" (a communication channel), or the scrubbed text would change the verdict.
+_LABEL = {k: k.upper() for k in KINDS} | {
+    "health_plan_id": "PLAN_ID",
+    "other_id": "ID",
+    "email": "E_MAIL",
+}
 
 # (singular, plural) for the summary the user reads.
 _NOUN: dict[str, tuple[str, str]] = {
@@ -190,8 +197,12 @@ _DATES = [
     re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w/])"),
     re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?(?!\w)"),
     re.compile(rf"\b{_MONTH},?\s+{_YEAR}\b"),
-    re.compile(r"(?<![\w./-])(?:0?[1-9]|1[0-2])([/.-])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/])"),
-    re.compile(r"(?<![\w./-])(?:1[89]|20)\d\d([/.-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\w)"),
+    re.compile(
+        r"(?<![\w./-])(?:0?[1-9]|1[0-2])([/.-])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/])"
+    ),
+    re.compile(
+        r"(?<![\w./-])(?:1[89]|20)\d\d([/.-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\w)"
+    ),
     re.compile(r"(?<![\w./-])(?:0?[1-9]|[12]\d|3[01])([/.-])(?:1[3-9]|2\d|3[01])\1\d{4}(?!\w)"),
 ]
 # m/d without a year is a date only where a word announces one ("on 3/14", "since 11/2"):
@@ -225,7 +236,9 @@ _URL = re.compile(
     r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"'\]]+"
     rf"|\b(?:[a-z0-9-]+\.)+{_TLD}\b(?:[/?#][^\s<>\"'\]]*)?"
 )
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]\d)")
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]\d)"
+)
 _IPV6 = re.compile(
     r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
     r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4}(?![\w:])"
@@ -236,19 +249,27 @@ _SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\
 
 # An announced identifier: the cue word stays, the value after it goes.  The value must
 # hold a digit, so "account for" or "plan of care" never match.
-_SEP = r"(?:\s*(?:is|was|of|:|#|=|-|number|no\.?|num\.?|ending in|ends in|last four|last 4)\s*)*\s*"
+_SEP = (
+    r"(?:\s*(?:(?:is|was|of|as|number|no\.?|num\.?|ending in|ends in|last four|last 4)(?=[\s:#])"
+    r"|[:#=-]))*\s*"
+)
 _VALUE = r"((?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-/.](?=[A-Za-z0-9])){3,29})(?![\w@])"
-_PLATE_VALUE = r"((?=[A-Za-z0-9 -]*\d)[A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,5}(?:[ -][A-Z0-9]{1,4})?)(?![\w@])"
+_PLATE_VALUE = (
+    r"((?=[A-Z0-9 -]{2,10}(?![\w-]))(?=[A-Z0-9 -]*\d)"
+    r"[A-Z0-9]{1,8}(?:[ -][A-Z0-9]{1,8}){0,2})(?![\w@-])"
+)
 _NUM = r"(?:number|no\.?|num\.?|#|ID|id)"
 _CUES: list[tuple[str, str]] = [
     (
         "ssn",
-        rf"\bSSN|\bSS#|\bsocial security(?: card)?(?: {_NUM})?|\bsocial sec\.?(?: {_NUM})?",
+        rf"\bSSN|\bSS#|\bsocial(?=:)|\bsocial security(?: card)?(?: {_NUM})?"
+        rf"|\bsocial sec\.?(?: {_NUM})?",
     ),
     (
         "mrn",
         rf"\bMRN|\bMR#|\bMR {_NUM}|\bmedical record {_NUM}|\bmed(?:ical)? rec(?:ord)?\.? {_NUM}"
-        rf"|\bchart {_NUM}|\bpatient {_NUM}|\bpt\.? {_NUM}|\brecord {_NUM}|\bhospital {_NUM}"
+        rf"|\bchart(?: {_NUM})?|\bpt\.? ?#|\bpatient {_NUM}|\bpt\.? {_NUM}|\brecord {_NUM}"
+        rf"|\bhospital {_NUM}"
         rf"|\bencounter {_NUM}|\bvisit {_NUM}|\bFIN|\bEMPI|\bunit {_NUM}",
     ),
     (
@@ -295,14 +316,15 @@ _CUED: list[tuple[str, re.Pattern[str]]] = [
     (
         kind,
         re.compile(
-            rf"(?:{cues})\b{_SEP}{_VALUE}",
+            rf"(?:{cues})(?:(?<=\w)(?!\w)|(?<!\w)){_SEP}{_VALUE}",
             re.IGNORECASE,
         ),
     )
     for kind, cues in _CUES
 ]
 _CUED_PLATE_CI = re.compile(
-    rf"(?i:\b(?:licen[cs]e )?plates?(?: {_NUM})?|\btags?(?: {_NUM})?)\b(?i:{_SEP}){_PLATE_VALUE}"
+    rf"(?i:\b(?:licen[cs]e )?plates?(?: {_NUM})?|\btags?(?: {_NUM})?)(?!\w)"
+    rf"(?i:{_SEP}){_PLATE_VALUE}"
 )
 
 # Bare long numbers and codes: Safe Harbor (R), "any other unique identifying number".
@@ -315,7 +337,8 @@ _CODE = re.compile(
 
 _STATE_ABBR = (
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI"
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS FM MH MP PW "
+    "AA AE AP"
 ).split()
 _STATE_NAME = (
     r"Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
@@ -344,7 +367,8 @@ _SUFFIX = (
     r"Lgts?|Locks|Lcks|Loaf|Lf|Mission|Msn|Motorway|Mtwy|Neck|Nck|Overpass|Opas|Pines|Pnes|"
     r"Plains?|Plns?|Radial|Radl|Ramp|Rest|Rst|Shoal|Skyway|Skwy|Squares?|Sqs|Stravenue|Stra|"
     r"Throughway|Trwy|Trafficway|Trfy|Underpass|Upas|Viaduct|Via|Ville|Way|Ways|Bottom|Btm|"
-    r"Isle|Light|Lgt|Mount|Mt|Pine|Pne|Shore|Shr|Station|Stn|Town|Twn"
+    r"Isle|Light|Lgt|Mount|Mt|Pine|Pne|Shore|Shr|Station|Stn|Town|Twn|Passage|Psge|Falls?|Bridge|"
+    r"Brg|Course|Crse|River|Riv|Land|Rue|Lndg|Harbors?|Hbrs?|Ports?|Prts?"
 )
 _UNIT = (
     r"(?:,?\s*(?:Apt\.?|Apartment|Unit|Suite|Ste\.?|#|Room|Rm\.?|Floor|Fl\.?|Bldg\.?|Building|"
@@ -362,9 +386,25 @@ _CITY_STATE = re.compile(
     rf"\b((?:[A-Z][a-z]+(?:[ -](?!{_STATE}\b)[A-Z][a-z]+){{0,2}})),\s+{_STATE}\b"
     r"(?:,?\s+(\d{5}(?:-\d{4})?))?"
 )
-_ZIP_CUE = re.compile(r"(?i:\b(?:zip|zip code|zipcode|postal code|postcode)\s*(?:is|:|#)?\s*)(\d{5}(?:-\d{4})?)\b")
+_ZIP_CUE = re.compile(
+    r"(?i:\b(?:zip|zip ?codes?|zips|postal codes?|postcodes?)\s*(?:is|are|:|#|\()?\s*)"
+    r"(\d{5}(?:-\d{4})?(?:(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)\d{5}(?:-\d{4})?)*)\b"
+)
+_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
 _STATE_ZIP = re.compile(rf"\b{_STATE},?\s+(\d{{5}}(?:-\d{{4}})?)\b")
 _COUNTY = re.compile(r"\b((?:[A-Z][a-z]+ ){1,2}(?:County|Parish|Borough|Township))\b")
+# "Whitemouth Kentucky 25469": the words before a State and a ZIP code are a city.
+_PLACE_STARTS = frozenset(
+    "Saint St Mount Mt Fort Ft Lake New North South East West Port Glen Lake Grand Palm".split()
+)
+_CITY_STATE_ZIP = re.compile(
+    rf"\b((?:[A-Z][a-z]+[ -]){{0,2}}?[A-Z][a-z]+),?\s+{_STATE},?\s+\d{{5}}(?:-\d{{4}})?\b"
+)
+# "... Suite 497 Whitemouth Kentucky", "... Apt. 5 in Paulview": the city after a street.
+_CITY_AFTER_STREET = re.compile(
+    r"(?:,\s*|\s+in\s+|\s+)((?:[A-Z][a-z]+)(?:[ -][A-Z][a-z]+){0,2}?)"
+    rf"(?=,?\s+{_STATE}\b|\s*,|\s+\d{{5}}|\s+[a-z]|\s*[.;:!?)]|\s*$)"
+)
 _LIVES_IN = re.compile(
     r"(?i:\b(?:lives|living|resides|residing|moved|moving|relocated|relocating|located|"
     r"lived|is from|was from|comes from|hometown|city of|town of|village of)\s+(?:in|to|at)?\s*)"
@@ -392,7 +432,9 @@ _LAST_FIRST = re.compile(rf"\b({_WORD}),\s+({_WORD})\b")
 _SINGLE = re.compile(rf"\b({_WORD})\b")
 
 
-def _group_hits(pattern: re.Pattern[str], text: str, kind: str, prio: int, group: int = 0) -> list[_Hit]:
+def _group_hits(
+    pattern: re.Pattern[str], text: str, kind: str, prio: int, group: int = 0
+) -> list[_Hit]:
     hits = []
     for m in pattern.finditer(text):
         s, e = m.span(group)
@@ -446,23 +488,41 @@ def _dates(text: str) -> list[_Hit]:
 
 def _places(text: str) -> list[_Hit]:
     hits: list[_Hit] = []
-    hits += [h for h in _group_hits(_STREET, text, "address", 2) if not _NOT_STREET.search(text[h.start : h.end])]
-    hits += _group_hits(_PO_BOX, text, "address", 2)
+    streets = [
+        h
+        for h in _group_hits(_STREET, text, "address", 2)
+        if not _NOT_STREET.search(text[h.start : h.end])
+    ]
+    streets += _group_hits(_PO_BOX, text, "address", 2)
+    hits += streets
     names = load_names()
     for m in _CITY_STATE.finditer(text):
         city = m.group(1)
         words = city.split()
         # "Medicare, Ohio" is not a city: drop leading words that are never places.
-        while words and words[0] in names.stop - {"Saint", "St", "Mount", "Fort", "Lake", "New"}:
+        while words and words[0] in names.stop - _PLACE_STARTS:
             words = words[1:]
         if words:
             s = m.start(1) + len(city) - len(" ".join(words))
             hits.append(_Hit("address", s, m.end(1), 2))
         if m.group(2):
             hits.append(_Hit("zip", m.start(2), m.end(2), 3))
-    hits += _group_hits(_ZIP_CUE, text, "zip", 4, 1)
+    for m in _ZIP_CUE.finditer(text):
+        hits += [
+            _Hit("zip", m.start(1) + z.start(), m.start(1) + z.end(), 4)
+            for z in _ZIP.finditer(m.group(1))
+        ]
     hits += _group_hits(_STATE_ZIP, text, "zip", 3, 1)
     hits += _group_hits(_COUNTY, text, "address", 2, 1)
+    hits += _group_hits(_CITY_STATE_ZIP, text, "address", 1, 1)
+    for h in streets:
+        city = _CITY_AFTER_STREET.match(text, h.end)
+        if (
+            city
+            and city.group(1).split()[0] not in _FUNCTION_WORDS
+            and not re.fullmatch(_STATE, city.group(1))
+        ):
+            hits.append(_Hit("address", city.start(1), city.end(1), 2))
     for m in _LIVES_IN.finditer(text):
         place = m.group(1)
         if place.split()[0] not in names.stop and not re.fullmatch(_STATE, place):
@@ -470,19 +530,27 @@ def _places(text: str) -> list[_Hit]:
     return hits
 
 
-def _name_words(seq: str, start: int, names: NameLists) -> list[tuple[int, int]]:
+# After "Mr."/"Dr." a surname may be a word the stop list holds ("Ms. Kaiser", "Dr. West").
+_FUNCTION_WORDS = frozenset(
+    "The A An And Or But If Of On In At By To For From With Is Are Was Were Has Have Had "
+    "Will Would Can Could Should May Might Must Office Offices Team Group Clinic Practice".split()
+)
+
+
+def _name_words(
+    seq: str, start: int, names: NameLists, titled: bool = False
+) -> list[tuple[int, int]]:
     """The leading run of words in ``seq`` that can be part of a person's name."""
     spans: list[tuple[int, int]] = []
     for m in re.finditer(rf"{_WORD}|[A-Z]\.?", seq):
         w = m.group(0)
-        if w in names.stop or (len(w.rstrip(".")) == 1 and not spans):
+        # A stop word, an initial before any name, or an abbreviation ("IDs", "EHRs").
+        acronym = re.match(r"[A-Z]{2}", w) and not re.match(r"(?:O['’]|Mc|Mac|De|Di|La|Le|Van)", w)
+        refused = w in (_FUNCTION_WORDS if titled else names.stop)
+        if refused or acronym or (len(w.rstrip(".")) == 1 and not spans):
             break
         spans.append((start + m.start(), start + m.end()))
     return spans
-
-
-def _known(word: str, names: NameLists) -> bool:
-    return word in names.first or word in names.last
 
 
 def _names(text: str) -> list[_Hit]:
@@ -495,19 +563,23 @@ def _names(text: str) -> list[_Hit]:
 
     # After a title any capitalised word is a name: "Dr. Okafor", "Mrs. Lindqvist".
     for m in _TITLED.finditer(text):
-        add(_name_words(m.group(1), m.start(1), names), 2)
-    # After a cue word ("patient", "my mother,", "named") only a word that is a known name.
+        add(_name_words(m.group(1), m.start(1), names, titled=True), 2)
+    # After a cue word ("patient", "my mother,", "named") any capitalised word that is not
+    # a role, organisation or place: "her roommate Kelly", "my mother, Priya".
     for m in _CUED_NAME.finditer(text):
         words = _name_words(m.group(1), m.start(1), names)
-        if words and _known(text[words[0][0] : words[0][1]], names):
+        if words:
             add(words, 1)
     for m in _NAME_PAIR.finditer(text):
         first, last = m.group(1), m.group(2)
-        if first in names.stop or last in names.stop:
+        if first in names.stop or last in _ORG_WORDS:
             continue
-        known_first = first in names.first and (
-            first not in names.ambiguous or last in names.last
-        )
+        plain_first = first in names.first and first not in names.ambiguous
+        # "Danny Cross", "Jeffrey West": a plain first name vouches for a surname that is
+        # also a common capitalised word.
+        if last in names.stop and not (plain_first and last in names.last):
+            continue
+        known_first = plain_first or (first in names.first and last in names.last)
         # "Priya Haddad": a first name the list lacks, before a known surname.
         if known_first or (last in names.last and first not in names.ambiguous):
             add([(m.start(1), m.end(2))], 1)
@@ -515,7 +587,7 @@ def _names(text: str) -> list[_Hit]:
         last, first = m.group(1), m.group(2)
         if (
             last in names.last
-            and last not in names.stop
+            and last not in _ORG_WORDS
             and first in names.first
             and first not in names.ambiguous | names.stop
         ):
@@ -548,7 +620,8 @@ def _institution(text: str, start: int, end: int, names: NameLists) -> bool:
     if _SAINT.search(text[max(0, start - 7) : start]):
         return True
     after = text[end : end + 30].split()
-    return bool(after) and (after[0] in _ORG_WORDS or after[0] in names.stop)
+    nxt = re.sub(r"(?:['’]s)?[^\w]*$", "", after[0]) if after else ""
+    return nxt in _ORG_WORDS or nxt in names.stop
 
 
 def _propagate_names(text: str, found: list[_Hit]) -> list[_Hit]:
@@ -651,7 +724,10 @@ def scrub(text: str) -> Scrubbed:
 _RESIDUAL: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"[^\s@\[\]]+@[^\s@\[\]]+\.[a-z]{2,}", re.IGNORECASE)),
     ("url", re.compile(r"(?i)://|\bwww\.|\b\w+\.(?:com|org|net|io|edu|gov)(?:/|\b)")),
-    ("ip", re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){4,}")),
+    (
+        "ip",
+        re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){4,}"),
+    ),
     ("ssn", re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b")),
     ("phone", re.compile(r"\(\d{3}\)\s*\d{3}|\b\d{3}[.-]\d{3}[.-]\d{4}\b")),
     ("date", re.compile(r"\b\d{1,4}[/-]\d{1,2}[/-]\d{1,4}\b")),
@@ -662,7 +738,10 @@ _RESIDUAL: list[tuple[str, re.Pattern[str]]] = [
             r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,2}\b"
         ),
     ),
-    ("age", re.compile(r"(?i)\b(?:9\d|1[01]\d)[- ]?(?:years?|yrs?|y/?o)\b|\baged? (?:9\d|1[01]\d)\b")),
+    (
+        "age",
+        re.compile(r"(?i)\b(?:9\d|1[01]\d)[- ]?(?:years?|yrs?|y/?o)\b|\baged? (?:9\d|1[01]\d)\b"),
+    ),
     ("name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]")),
     (
         "address",

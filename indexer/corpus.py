@@ -61,6 +61,9 @@ class CorpusLocation:
     seeds: Path | None = None
     fetch: Fetcher | None = None
     as_of: str | None = None
+    # How a mirror file's bytes are read; tests put a fault here (a file that vanishes
+    # between the manifest and the read), nothing else replaces it.
+    read: Callable[[Path], bytes] = Path.read_bytes
 
 
 Progress = Callable[[str], None]
@@ -97,7 +100,7 @@ def read_corpus(
                     f"{path}: listed in the manifest as source {source.id!r} but not found",
                     "Restore the file in the mirror folder or fix `mirror` in corpus/sources.toml.",
                 )
-            data = path.read_bytes()
+            data = _read_mirror_file(where.read, path, source.id)
             as_of, origin = source.as_of, str(path)
             found = _parse(source, data, origin, source.format, as_of)
         else:
@@ -128,6 +131,29 @@ def read_corpus(
         )
     _check_unique(passages)
     return CorpusSnapshot(tuple(passages), tuple(records))
+
+
+def _read_mirror_file(read: Callable[[Path], bytes], path: Path, source_id: str) -> bytes:
+    """The bytes of one mirror file; a file that disappears or cannot be read is a SourceError.
+
+    The manifest is read first and each file after it, so a mirror being replaced
+    under a running update (an rsync, a colleague's copy) shows up here, not earlier.
+    Nothing has been written yet at this point: the current version keeps serving.
+    """
+    try:
+        return read(path)
+    except FileNotFoundError as exc:
+        raise SourceError(
+            f"{path}: source {source_id!r} disappeared while the update was reading the mirror",
+            "Something is changing the mirror folder; let it finish, then run the update again. "
+            "Nothing was changed: the index still serves its current version.",
+        ) from exc
+    except OSError as exc:
+        raise SourceError(
+            f"{path}: cannot read source {source_id!r}: {exc.strerror or exc}",
+            "Check the file's permissions and the disk, then run the update again. "
+            "Nothing was changed: the index still serves its current version.",
+        ) from exc
 
 
 def _downloaded_format(source: Source) -> SourceFormat:

@@ -8,6 +8,7 @@ function would download a model, so ours is always passed, and telemetry is off.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,17 +78,33 @@ class VectorStore:
         embeddings: Embeddings,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Fill a new collection; ``embeddings`` may be a cache in front of the model."""
+        """Fill a new collection; ``embeddings`` may be a cache in front of the model.
+
+        A full disk is the likeliest failure here (the vectors, the embedding cache and
+        Chroma's files all grow during an update); it becomes one clear message, and the
+        half-written collection is dropped, since no version names it yet.
+        """
         store = self._langchain(name, embeddings, create=True)
-        for start in range(0, len(passages), ADD_BATCH):
-            batch = passages[start : start + ADD_BATCH]
-            store.add_texts(
-                texts=[p.embedding_text() for p in batch],
-                metadatas=[_metadata(p) for p in batch],
-                ids=[p.ref for p in batch],
-            )
-            if on_progress:
-                on_progress(len(batch))
+        try:
+            for start in range(0, len(passages), ADD_BATCH):
+                batch = passages[start : start + ADD_BATCH]
+                store.add_texts(
+                    texts=[p.embedding_text() for p in batch],
+                    metadatas=[_metadata(p) for p in batch],
+                    ids=[p.ref for p in batch],
+                )
+                if on_progress:
+                    on_progress(len(batch))
+        except Exception as exc:
+            if not disk_full(exc):
+                raise
+            self.drop(name)
+            raise IndexStateError(
+                f"the disk is full: writing the vectors of the new version stopped ({exc})",
+                "Free space where the index lives (TPO_DATA_DIR, or the Chroma server's "
+                "--path), then run the update again; the vectors already computed are cached. "
+                "Nothing was changed: the index still serves its current version.",
+            ) from exc
 
     def count(self, name: str) -> int:
         return int(self.client.get_collection(name).count())
@@ -108,8 +125,50 @@ class VectorStore:
                 vector, k=k
             )
         except Exception as exc:
+            down = self.server_down()
+            if down is not None:
+                raise down from exc
             raise CollectionGone(name) from exc
         return [(str(doc.id), float(dist)) for doc, dist in hits]
+
+    def server_down(self) -> IndexStateError | None:
+        """When the client is a Chroma server that no longer answers, the error to show.
+
+        A failed query otherwise reads as "collection replaced, retry", which sends a
+        user retrying against a server that is not there.
+        """
+        settings = self.client.get_settings()
+        if settings.chroma_api_impl is None or "fastapi" not in settings.chroma_api_impl.lower():
+            return None
+        where = f"{settings.chroma_server_host}:{settings.chroma_server_http_port}"
+        try:
+            self.client.heartbeat()
+        except Exception as exc:
+            return IndexStateError(
+                f"the Chroma server at {where} does not answer ({type(exc).__name__})",
+                f"Start it again (`chroma run --path DIR --host {settings.chroma_server_host} "
+                f"--port {settings.chroma_server_http_port}`) or unset TPO_CHROMA_HOST to use "
+                "the embedded store.",
+            )
+        return None
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the disk running out of space.
+
+    Python raises ``OSError(ENOSPC)``; SQLite and Chroma's Rust core report it in text.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(seen).lower()
+        if "no space left on device" in text or "database or disk is full" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class CollectionGone(IndexStateError):

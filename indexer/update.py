@@ -95,6 +95,17 @@ class Indexer:
         """An incremental update: nothing is written when nothing changed."""
         return self._run(snapshot, manifest, reuse_vectors=True, force=False)
 
+    def plan(self, snapshot: CorpusSnapshot, manifest: Manifest) -> list[Change]:
+        """The changes :meth:`update` would make, writing nothing: no lock, no vectors, no
+        version.  Change impact reads it so past answers can be re-checked on the old
+        version before the update replaces it.  ``manifest`` mirrors :meth:`update`'s
+        signature; the comparison is by passage, as in ``_run``."""
+        del manifest
+        current = self.db.current()
+        old = {p.ref: p for p in self.db.passages(current.id)} if current else {}
+        new = {p.ref: p for p in snapshot.passages}
+        return compare(old, new)
+
     def _run(
         self, snapshot: CorpusSnapshot, manifest: Manifest, *, reuse_vectors: bool, force: bool
     ) -> UpdateReport:

@@ -1,8 +1,8 @@
 """Ask: staff describe an activity in plain words and get a cited answer they can verify.
 
-Run with ``tpo serve``.  Models, index and retriever load once per server process
-(``st.cache_resource``); errors a user can fix are shown as messages, never as
-tracebacks.
+A page of the web app (``tpo serve`` → ``app/ui/app.py``).  The session keeps the
+conversation, but only as the scrubber left it: the description that is stored and
+shown again is ``scrubbed_description``, never the text as typed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from app.services import Services
-from app.settings import Settings
-from indexer.errors import TpoError
+from app.ui.answer import questions_form, show, storable
+from app.ui.common import audit, require, services, shown_errors
+from app.ui.documents_view import several_documents, single_document
 
 BACKENDS = ["none", "embedded", "openai", "ollama"]
 EMBEDDED_NOTE = (
@@ -21,85 +21,38 @@ EMBEDDED_NOTE = (
     "passages and phrases a rationale, and its category is shown as a low-confidence opinion. "
     "The rules and similar decided cases decide."
 )
+MODES = ["An activity", "A document", "Several documents"]
+# A message starting with one of these adds to the activity above instead of starting anew.
+FOLLOW_UP_CUES = ("and ", "also ", "what if", "but ", "no,", "yes,", "no ", "yes ")
 
 
-@st.cache_resource(show_spinner="Loading the index and models …")
-def services() -> Services:
-    svc = Services(Settings())
-    svc.searcher.version()  # warm: the index, BM25 and the embedder load now, not on question 1
-    return svc
+def refines(text: str, history: list[dict[str, Any]], add_to_last: bool) -> str:
+    """The description to classify: a follow-up is added to the activity it refines."""
+    if history and (add_to_last or text.strip().lower().startswith(FOLLOW_UP_CUES)):
+        return f"{history[-1]['description']} {text.strip()}"
+    return text
 
 
-def badge(det: dict[str, Any]) -> None:
-    category = det["category"].replace("_", " ")
-    if det["authorization_required"]:
-        st.error(f"**{category}** — authorization required", icon="🔒")
-    else:
-        st.success(f"**{category}** — no authorization needed", icon="✅")
-    status = det["status"].replace("_", " ")
-    note = {
-        "confirmed": "rules, similar cases and model agree or do not weigh against it",
-        "needs review": "the opinions disagree: a privacy officer should review",
-        "insufficient facts": "a deciding fact is missing: answer the questions below",
-    }
-    st.caption(f"Status: **{status}** — {note.get(status, '')}")
-
-
-def show(det: dict[str, Any], key: str) -> None:
-    badge(det)
-    if det["operations_paragraph"]:
-        st.write(
-            f"Health care operations, paragraph {det['operations_paragraph']} of the "
-            "definition in 45 CFR 164.501."
-        )
-    st.write(det["rationale"])
-    if det["status"] == "needs_review":
-        cols = st.columns(len(det["agreement"]))
-        for col, (name, a) in zip(cols, det["agreement"].items(), strict=True):
-            auth = "authorization required" if a["authorization_required"] else "no authorization"
-            col.metric(name, a["category"].replace("_", " "), auth, delta_color="off")
-    if det["citations"]:
-        st.markdown("**Cited provisions**")
-        for c in det["citations"]:
-            with st.expander(f"{c['citation']} — text as of {c['as_of']}"):
-                st.write(c["text"])
-                if c["quote"]:
-                    st.caption(f"Quoted: “{c['quote']}”")
-                if c["url"]:
-                    st.caption(f"Official source: {c['url']}")
-    if det["obligations"]:
-        st.markdown("**What comes with this answer**")
-        for o in det["obligations"]:
-            st.markdown(f"- {o['text']} ({o['citation']})")
-    with st.expander("How the rules decided"):
-        for t in det["rules"]["trace"]:
-            st.markdown(
-                f"- `{t['rule']}` ({t['citation']}) on {', '.join(t['facts']) or '—'}: "
-                f"{t['outcome']}"
-            )
-    if det["precedents"]:
-        with st.expander("Similar decided cases"):
-            for p in det["precedents"][:3]:
-                st.markdown(
-                    f"- **{p['category']}** (similarity {p['similarity']:.2f}): {p['description']}"
-                )
-    for flag in det["flags"]:
-        st.warning(flag)
-    if det["clarifying_questions"]:
-        with st.form(f"clarify-{key}"):
-            st.markdown("**To answer with confidence, tell us:**")
-            answers = [
-                st.text_input(q, key=f"{key}-q{i}")
-                for i, q in enumerate(det["clarifying_questions"])
-            ]
-            if st.form_submit_button("Answer and re-check"):
-                extra = " ".join(a.strip() for a in answers if a.strip())
-                if extra:
-                    st.session_state["pending"] = extra
+def classify_and_record(description: str, backend: str) -> dict[str, Any] | None:
+    """Classify, record in the audit trail, and return the determination's JSON."""
+    require("ask")  # again, right before the action
+    with (
+        shown_errors() as outcome,
+        st.spinner("Checking the rules, the regulation and similar cases …"),
+    ):
+        det = services().pipeline(backend).classify(description).to_json()
+    if outcome.failed:
+        return None
+    user = require("ask")
+    with shown_errors() as recorded:
+        audit().record(det, user=user.name, source="web")
+    if recorded.failed:
+        st.warning("This answer could not be recorded in the audit trail.")
+    return det
 
 
 def main() -> None:
-    st.set_page_config(page_title="tpo-check", page_icon="⚖️", layout="centered")
+    require("ask")
     st.title("tpo-check")
     st.caption(
         "What is this use or disclosure of PHI under the HIPAA Privacy Rule, and does it "
@@ -111,34 +64,50 @@ def main() -> None:
     st.sidebar.caption(
         "A decision aid, not legal advice. Read the cited text before relying on an answer."
     )
+    mode = st.segmented_control(
+        "Ask about", MODES, default=MODES[0], key="ask-mode", label_visibility="collapsed"
+    )
+    if mode == MODES[1]:
+        single_document(backend)
+        return
+    if mode == MODES[2]:
+        several_documents(backend)
+        return
     history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
+    pending: str | None = None
     for i, turn in enumerate(history):
         with st.chat_message("user"):
             st.write(turn["question"])
         with st.chat_message("assistant"):
-            show(turn["answer"], str(i))
-    asked = st.chat_input("Describe the proposed use or disclosure …")
-    pending = st.session_state.pop("pending", None)
-    if pending and history:
-        # A follow-up refines the same activity: the facts accumulate.
-        asked = f"{history[-1]['description']} {pending}"
-    elif asked and history and asked.lower().startswith(("and ", "also ", "what if", "but ")):
-        asked = f"{history[-1]['description']} {asked}"
-    if not asked:
-        return
-    try:
-        with st.spinner("Checking the rules, the regulation and similar cases …"):
-            det = services().pipeline(backend).classify(asked)
-    except TpoError as exc:
-        st.error(exc.user_message())
-        return
-    except Exception as exc:  # never a traceback in front of staff
-        st.error(
-            f"Something went wrong ({type(exc).__name__}). The error was logged for the "
-            "maintainers; please try again."
+            show(turn["answer"], str(i), stream=not turn.get("shown", False))
+            turn["shown"] = True
+            extra = questions_form(turn["answer"], str(i))
+            if extra:
+                pending = f"{turn['description']} {extra}"
+    add_to_last = False
+    if history:
+        last = history[-1]["answer"]
+        cols = st.columns([3, 1])
+        add_to_last = cols[0].toggle(
+            "My next message adds to this activity",
+            value=last["status"] == "insufficient_facts",
+            key=f"add-{len(history)}",
         )
+        if cols[1].button("New activity", key="new-activity"):
+            st.session_state["history"] = []
+            st.rerun()
+    asked = st.chat_input("Describe the proposed use or disclosure …")
+    if pending is None and not asked:
         return
-    history.append({"question": pending or asked, "description": asked, "answer": det.to_json()})
+    description = pending or refines(str(asked), history, add_to_last)
+    det = classify_and_record(description, backend)
+    if det is None:
+        return
+    stored = det.get("scrubbed_description", description)
+    question = stored
+    if history and stored.startswith(history[-1]["description"]):  # a follow-up: its new words
+        question = stored[len(history[-1]["description"]) :].strip() or stored
+    history.append({"question": question, "description": stored, "answer": storable(det)})
     st.rerun()
 
 

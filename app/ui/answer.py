@@ -1,0 +1,163 @@
+"""One answer on screen: badge, rationale, citations, obligations, trace, questions.
+
+Only simple, narrow elements (alerts, captions, expanders, bullet lists; columns that
+Streamlit stacks below 640 px), so an answer reads the same on a laptop and a phone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import streamlit as st
+
+from app.scrub import scrub_json
+from app.ui.common import badge
+
+# The backends return one structured answer, so what streams is the composed rationale:
+# a few words at a time, so a long answer starts reading at once.
+STREAM_WORDS = 4
+STREAM_PAUSE_S = 0.02
+
+KIND_NAMES = {
+    "name": ("name", "names"),
+    "date": ("date", "dates"),
+    "phone": ("phone number", "phone numbers"),
+    "fax": ("fax number", "fax numbers"),
+    "email": ("e-mail address", "e-mail addresses"),
+    "ssn": ("Social Security number", "Social Security numbers"),
+    "mrn": ("medical record number", "medical record numbers"),
+    "address": ("address", "addresses"),
+    "zip": ("ZIP code", "ZIP codes"),
+    "age": ("age over 89", "ages over 89"),
+    "health_plan_id": ("health plan number", "health plan numbers"),
+    "account": ("account number", "account numbers"),
+    "license": ("licence number", "licence numbers"),
+    "vehicle": ("vehicle identifier", "vehicle identifiers"),
+    "device": ("device identifier", "device identifiers"),
+    "url": ("web address", "web addresses"),
+    "ip": ("IP address", "IP addresses"),
+    "other_id": ("other identifying number", "other identifying numbers"),
+}
+
+
+# Parts of an answer that never hold the user's words: the law's text with its as-of dates
+# and official addresses, labeled cases, fixed obligations, identifiers of the run.  Run
+# through the scrubber they would lose their dates and links; everything else is scrubbed.
+NO_USER_TEXT = frozenset(
+    {
+        "citations",
+        "precedents",
+        "obligations",
+        "authorization_contents",
+        "corpus_version",
+        "timings_ms",
+        "retrieved",
+        "retrieved_scores",
+        "model_id",
+        "rules_version",
+        "prompt_hash",
+        "redactions",
+        "scrubbed_description",
+    }
+)
+
+
+def storable(det: dict[str, Any]) -> dict[str, Any]:
+    """The answer as it may be kept in the session: the rules read the words as typed, so
+    the evidence of each fact quotes them; that, and any other free text, is scrubbed."""
+    return {k: v if k in NO_USER_TEXT else scrub_json(v) for k, v in det.items()}
+
+
+def chunks(text: str, words: int = STREAM_WORDS, pause: float = STREAM_PAUSE_S) -> Iterator[str]:
+    parts = text.split(" ")
+    for i in range(0, len(parts), words):
+        yield " ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "")
+        if pause:
+            time.sleep(pause)
+
+
+def removed_summary(redactions: list[dict[str, Any]]) -> str | None:
+    """'Removed before storing: 1 name, 2 dates' from the scrubber's redactions."""
+    if not redactions:
+        return None
+    counts = Counter(str(r.get("kind", "identifier")) for r in redactions)
+    parts = []
+    for kind, n in counts.most_common():
+        one, many = KIND_NAMES.get(kind.lower(), (kind.replace("_", " "), ""))
+        parts.append(f"{n} {one if n == 1 else (many or one + 's')}")
+    return "Removed before storing: " + ", ".join(parts) + "."
+
+
+def show(det: dict[str, Any], key: str, *, stream: bool = False) -> None:
+    """Draw ``det``; ``stream`` writes the rationale a few words at a time (newest answer)."""
+    for notice in det.get("notices", []):
+        st.info(notice)
+    summary = removed_summary(det.get("redactions", []))
+    if summary:
+        st.caption(summary)
+    badge(det)
+    if det.get("operations_paragraph"):
+        st.write(
+            f"Health care operations, paragraph {det['operations_paragraph']} of the "
+            "definition in 45 CFR 164.501."
+        )
+    if stream:
+        st.write_stream(chunks(det["rationale"]))
+    else:
+        st.write(det["rationale"])
+    if det["status"] == "needs_review" and det.get("agreement"):
+        st.markdown("**The opinions side by side**")
+        cols = st.columns(len(det["agreement"]))
+        for col, (name, a) in zip(cols, det["agreement"].items(), strict=True):
+            auth = "authorization required" if a["authorization_required"] else "no authorization"
+            col.metric(name, a["category"].replace("_", " "), auth, delta_color="off")
+    if det["citations"]:
+        st.markdown("**Cited provisions**")
+        for c in det["citations"]:
+            with st.expander(f"{c['citation']} — text as of {c['as_of']}"):
+                st.write(c["text"])
+                if c.get("quote"):
+                    st.caption(f"Quoted: “{c['quote']}”")
+                if c.get("url"):
+                    st.caption(f"Official source: {c['url']}")
+    if det["obligations"]:
+        st.markdown("**What comes with this answer**")
+        for o in det["obligations"]:
+            st.markdown(f"- {o['text']} ({o['citation']})")
+    contents = det.get("authorization_contents") or []
+    if contents:
+        with st.expander("What the authorization must contain"):
+            for r in contents:
+                st.markdown(f"- {r['text']} ({r['citation']})")
+    with st.expander("How the rules decided"):
+        for t in det["rules"]["trace"]:
+            st.markdown(
+                f"- `{t['rule']}` ({t['citation']}) on {', '.join(t['facts']) or '—'}: "
+                f"{t['outcome']}"
+            )
+    if det["precedents"]:
+        with st.expander("Similar decided cases"):
+            for p in det["precedents"][:3]:
+                st.markdown(
+                    f"- **{p['category']}** (similarity {p['similarity']:.2f}): {p['description']}"
+                )
+    for flag in det["flags"]:
+        st.warning(flag)
+
+
+def questions_form(det: dict[str, Any], key: str) -> str | None:
+    """The clarifying questions as a form; the answers joined, once submitted."""
+    if not det["clarifying_questions"]:
+        return None
+    with st.form(f"clarify-{key}"):
+        st.markdown("**To answer with confidence, tell us:**")
+        answers = [
+            st.text_input(q, key=f"{key}-q{i}") for i, q in enumerate(det["clarifying_questions"])
+        ]
+        if st.form_submit_button("Answer and re-check"):
+            extra = " ".join(a.strip() for a in answers if a.strip())
+            return extra or None
+    return None

@@ -1,0 +1,75 @@
+"""Documents uploaded in the browser: classified in memory, never written to disk (no
+Streamlit here).  Uploaded files may be full of patient details; ``app.batch`` works on a
+folder, so the same rows are built here from the bytes the browser sent."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from app.batch import BatchRow, main_citation
+from app.doc_classify import Evidence, classify_document
+from app.documents import read_document
+from app.pipeline import Pipeline
+from indexer.errors import TpoError
+
+Record = Callable[[dict[str, Any]], None]
+
+
+def classify_uploads(
+    pipeline: Pipeline,
+    files: Sequence[tuple[str, bytes]],
+    context: str | None,
+    progress: Callable[[int, int], None] | None = None,
+    record: Record | None = None,
+) -> list[BatchRow]:
+    """One row per file; a file that cannot be read is a row with its error, not a stop."""
+    rows: list[BatchRow] = []
+    for i, (name, data) in enumerate(files, 1):
+        try:
+            result = classify_document(pipeline, read_document(name, data), context)
+        except TpoError as exc:
+            rows.append(BatchRow(name, status="failed", error=exc.user_message()))
+        else:
+            det = result.determination
+            rows.append(
+                BatchRow(
+                    name,
+                    kind=result.document.kind,
+                    category=det.category.value,
+                    authorization="required" if det.authorization_required else "not required",
+                    status=det.status,
+                    citation=main_citation(result),
+                )
+            )
+            if record is not None:
+                record({**det.to_json(), "file": name, "context": context})
+        if progress is not None:
+            progress(i, len(files))
+    return rows
+
+
+def highlighted(text: str, evidence: Sequence[Evidence]) -> str:
+    """``text`` escaped, with each evidence span in ``<mark>`` titled by its fact.
+
+    Spans are in document offsets; overlapping spans are merged into one mark whose title
+    names every fact, so no tag is ever left open.
+    """
+    spans: list[tuple[int, int, list[str]]] = []
+    for e in sorted((e for e in evidence if not e.in_context), key=lambda e: (e.start, e.end)):
+        label = f"{e.fact.replace('_', ' ')}: {e.state}"
+        if spans and e.start < spans[-1][1]:
+            start, end, labels = spans[-1]
+            spans[-1] = (start, max(end, e.end), [*labels, label])
+        else:
+            spans.append((e.start, e.end, [label]))
+    out: list[str] = []
+    pos = 0
+    for start, end, labels in spans:
+        out.append(html.escape(text[pos:start]))
+        title = html.escape("; ".join(dict.fromkeys(labels)), quote=True)
+        out.append(f'<mark title="{title}">{html.escape(text[start:end])}</mark>')
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
