@@ -10,11 +10,15 @@ export ANONYMIZED_TELEMETRY := False
 # that crash (general protection fault) on this kind of machine.
 export CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: run install system-packages index check test lint typecheck fast bench clean
+.PHONY: run serve install system-packages index check test lint typecheck fast bench clean
 
 ## make run: set everything up on a fresh machine, build the index, classify a sample description.
 run: index
 	$(BIN)/tpo classify "Our pharmacy wants to text patients a reminder to refill the drug they take now; the manufacturer pays only our cost of sending it." --llm none
+
+## make serve: the web app on http://127.0.0.1:8501 (after make run).
+serve: index
+	$(BIN)/tpo serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -54,8 +58,9 @@ fast: install
 ## make check: lint, types and the fast tests (what you run before every commit).
 check: lint typecheck fast
 
-## make test: everything, the slow tests included (real model, real Chroma server, kills).
-test: lint typecheck
+## make test: everything, the slow tests included (real model, real Chroma server, kills,
+## a real browser, a real PostgreSQL server, a network namespace).
+test: system-packages lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -58,7 +58,7 @@ from sqlalchemy.exc import (
 )
 
 from app.models import Category
-from app.scrub import scrub_json
+from app.scrub import scrub_determination, scrub_json
 from indexer.errors import TpoError
 
 GENESIS = "0" * 64  # the prev_hash of the first record
@@ -204,42 +204,8 @@ class VerifyReport:
         }
 
 
-# Fields the product itself makes (labels, citations, law text, versions, hashes, scores).
-# They carry nothing a user typed, and scrubbing would damage them (an as-of date or a law's
-# URL looks like an identifier), so they are kept as made; every other string is scrubbed.
-MACHINE_MADE = (
-    "category",
-    "authorization_required",
-    "status",
-    "citations",
-    "obligations",
-    "authorization_contents",
-    "operations_paragraph",
-    "corpus_version",
-    "timings_ms",
-    "dropped_citations",
-    "retrieved",
-    "retrieved_scores",
-    "redactions",
-    "model_id",
-    "rules_version",
-    "prompt_hash",
-)
-RULES_MACHINE_MADE = ("category", "authorization_required", "status", "citations", "trace")
-
-
-def scrubbed(determination: dict[str, Any]) -> dict[str, Any]:
-    """The determination with every string a user's words could reach scrubbed again."""
-    clean: dict[str, Any] = scrub_json(determination)
-    for key in MACHINE_MADE:
-        if key in determination:
-            clean[key] = determination[key]
-    rules = determination.get("rules")
-    if isinstance(rules, dict) and isinstance(clean.get("rules"), dict):
-        for key in RULES_MACHINE_MADE:
-            if key in rules:
-                clean["rules"][key] = rules[key]
-    return clean
+# Every string a user's words could reach is scrubbed again before it is stored.
+scrubbed = scrub_determination
 
 
 def _retrieved(determination: dict[str, Any]) -> list[dict[str, Any]]:

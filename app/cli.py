@@ -557,7 +557,7 @@ def serve(
         warning = exposure_warning(host, Settings().auth)
     if warning:
         err.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
-    page = Path(__file__).resolve().parent / "ui" / "app.py"
+    page = Path(__file__).resolve().parent / "ui" / "main.py"
     raise typer.Exit(
         subprocess.call(
             [
@@ -574,6 +574,10 @@ def serve(
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                "--client.showErrorDetails",
+                "none",
+                "--client.toolbarMode",
+                "minimal",
             ]
         )
     )

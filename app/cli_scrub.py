@@ -39,7 +39,7 @@ def scrub_command(
         data = result.to_json() | {"residual": left}
 
         def render() -> None:
-            out.print(result.text, highlight=False, markup=False)
+            out.print(result.text, highlight=False, markup=False, soft_wrap=True)
             err.print(result.summary(), highlight=False)
             for r in result.redactions:
                 err.print(f"  {r.placeholder:14} {r.kind}", highlight=False)

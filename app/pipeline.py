@@ -38,7 +38,7 @@ from app.retrieval import Retrieval, Retriever
 from app.rules import decide
 from app.scrub import residual, scrub
 from app.versioning import rules_version
-from indexer.errors import TpoError, UserInputError
+from indexer.errors import CitationError, TpoError, UserInputError
 from indexer.models import Citation
 
 WEIGHTY = 0.5  # an opinion this strong can put an answer under review or require authorization
@@ -91,7 +91,7 @@ class Pipeline:
         in_play = [verdict.category.value, *([pvote.category] if pvote.category else [])]
         retrieval = timed(
             "retrieval",
-            lambda: self.retriever.retrieve(scrubbed.text, verdict.citations, in_play),
+            lambda: self.retriever.retrieve(scrubbed.text, _rule_provisions(verdict), in_play),
         )
         flags = list(screened.flags)
         answer: LLMAnswer | None = None
@@ -184,8 +184,11 @@ class Pipeline:
         by_pid = retrieval.by_pid()
         out: list[CitedPassage] = []
         seen: set[str] = set()
-        for text in verdict.citations:
-            cite = Citation.parse(text)
+        for text in _rule_provisions(verdict):
+            try:
+                cite = Citation.parse(text)
+            except CitationError:
+                continue
             for r in retrieval.passages:
                 p = r.passage
                 if p.citation is None or not cite.matches(p.citation) or p.ref in seen:
@@ -201,7 +204,7 @@ class Pipeline:
                             f"{p.context[-1]} … {p.text}",
                             p.kind.value,
                             p.as_of,
-                            p.url,
+                            p.page_url,
                             "rules",
                         )
                     )
@@ -301,6 +304,12 @@ class Pipeline:
         return text
 
 
+def _rule_provisions(verdict: RuleVerdict) -> list[str]:
+    """The provisions the verdict cites, then those its trace names (the rationale quotes
+    them, so the reader must be able to open them too)."""
+    return list(dict.fromkeys([*verdict.citations, *(t.citation for t in verdict.trace)]))
+
+
 def _has_substance(scrubbed: str) -> bool:
     """Whether anything but placeholders and punctuation is left to classify."""
     rest = re.sub(r"\[[A-Z_]+[-_]?\d+\]", " ", scrubbed)
@@ -322,7 +331,7 @@ def _cited(pid: str, p: Any, quote: str, source: str) -> CitedPassage:
         text=p.text,
         kind=p.kind.value,
         as_of=p.as_of,
-        url=p.url,
+        url=p.page_url,
         source=source,
     )
 

@@ -10,6 +10,7 @@ its files change.  ``test`` scenarios are refused, so evaluation stays honest.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,9 @@ class PrecedentStore:
         self.embedder = embedder
         self.files = list(files)  # a rulings file may appear later: checked on every sync
         self._signature: str | None = None
+        # The web app shares one store between sessions: two first questions at once must
+        # not both create the collection, nor one query it while another rebuilds it.
+        self._lock = threading.RLock()
 
     def _present(self) -> list[Path]:
         return [f for f in self.files if f.is_file() and f.stat().st_size > 0]
@@ -86,6 +90,10 @@ class PrecedentStore:
 
     def sync(self) -> int:
         """Rebuild the collection when the precedent files changed; returns its size."""
+        with self._lock:
+            return self._sync()
+
+    def _sync(self) -> int:
         sig = self.signature()
         if sig == self._signature:
             return int(self.client.get_collection(COLLECTION).count())
@@ -123,13 +131,15 @@ class PrecedentStore:
         return len(cases)
 
     def nearest(self, description: str, k: int = 5) -> list[Precedent]:
-        if self.sync() == 0:
-            return []
-        collection = self.client.get_collection(COLLECTION)
-        res = collection.query(
-            query_embeddings=[self.embedder.embed_query(description)],  # type: ignore[arg-type]
-            n_results=k,
-        )
+        vector = self.embedder.embed_query(description)
+        with self._lock:
+            if self._sync() == 0:
+                return []
+            collection = self.client.get_collection(COLLECTION)
+            res = collection.query(
+                query_embeddings=[vector],  # type: ignore[arg-type]
+                n_results=k,
+            )
         out = []
         metas = (res.get("metadatas") or [[]])[0]
         docs = (res.get("documents") or [[]])[0]

@@ -6,7 +6,7 @@ list that text can carry (names, geographic subdivisions smaller than a State, d
 elements other than the year and ages over 89, telephone and fax numbers, e-mail,
 SSN, medical record, health plan beneficiary, account, certificate/licence, vehicle
 and device numbers, URLs, IP addresses and any other unique number) is replaced by a
-typed placeholder such as ``[NAME-1]``.  Biometrics and photographs (P), (Q) cannot
+typed placeholder such as ``[NAME_1]``.  Biometrics and photographs (P), (Q) cannot
 be in text and are out of scope.
 
 What must *survive* is the legal substance the rules read: roles ("her daughter",
@@ -25,6 +25,7 @@ looks identifying.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -150,6 +151,7 @@ class IdentifierLeakError(TpoError):
 
 
 _PLACEHOLDER = re.compile(r"\[(?:" + "|".join(_LABEL.values()) + r")_\d+\]")
+PLACEHOLDER = _PLACEHOLDER  # for faces that highlight placeholders
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,8 +235,8 @@ _VOICE_CUE = re.compile(r"(?i)\b(?:phone|tel|telephone|cell|mobile|call|text|hom
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+%-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _TLD = r"(?:com|org|net|gov|edu|io|us|info|biz|health|care|co|me|app|ly|mil|int|uk|ca|de|ai)"
 _URL = re.compile(
-    r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"'\]]+"
-    rf"|\b(?:[a-z0-9-]+\.)+{_TLD}\b(?:[/?#][^\s<>\"'\]]*)?"
+    r"(?i)(?<![\w.])(?:https?://|ftp://|www\.)[^\s<>\"'\]]++"
+    rf"|(?<![\w.@-])(?:[a-z0-9-]{{1,63}}\.){{1,8}}{_TLD}\b(?:[/?#][^\s<>\"'\]]*+)?"
 )
 _IPV4 = re.compile(
     r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]\d)"
@@ -329,7 +331,7 @@ _CUED_PLATE_CI = re.compile(
 
 # Bare long numbers and codes: Safe Harbor (R), "any other unique identifying number".
 _LONG_NUMBER = re.compile(
-    r"(?<![\w$.,/-])(?!(?:19|20)\d\d\s?[-–]\s?(?:19|20)?\d\d\b)\d(?:[- ]?\d){6,}(?![\w-])"
+    r"(?<![\w$.,/-])(?<!\d )(?!(?:19|20)\d\d\s?[-–]\s?(?:19|20)?\d\d\b)\d(?:[- ]?\d){6,}+(?![\w-])"
 )
 _CODE = re.compile(
     r"(?<![\w$./-])(?=[A-Z0-9-]*[A-Z])(?=(?:[A-Z-]*\d){4})[A-Z0-9]+(?:-[A-Z0-9]+)*(?![\w-])"
@@ -416,8 +418,8 @@ _TITLE = (
     r"Judge|Pastor|Rabbi|Imam|Capt|Captain|Sgt|Lt|Coach|Mister|Madam|Doctor)"
 )
 _WORD = r"(?:[A-Z][a-z]*(?:['’][A-Z][a-z]+|[A-Z][a-z]+)*(?:-[A-Z][a-z]+)?)"
-_NAME_SEQ = rf"({_WORD}(?:\s+[A-Z]\.?(?=\s))?(?:\s+{_WORD}){{0,2}})"
-_TITLED = re.compile(rf"\b{_TITLE}\b\.?\s+{_NAME_SEQ}")
+_NAME_SEQ = rf"({_WORD}(?:[ \t]+[A-Z]\.?(?=\s))?(?:[ \t]+{_WORD}){{0,2}})"
+_TITLED = re.compile(rf"\b{_TITLE}\b\.?[ \t]+{_NAME_SEQ}")
 _CUE_WORDS = (
     r"patient|pt|member|client|resident|enrollee|beneficiary|named|called|name is|name was|"
     r"son|daughter|mother|father|mom|dad|wife|husband|brother|sister|spouse|partner|fianc[ée]e?|"
@@ -426,10 +428,24 @@ _CUE_WORDS = (
     r"baby|infant|toddler|teen|boy|girl|employee|coworker|colleague|hi|hello|dear|thanks|cc|"
     r"signed|regards|attn|attention"
 )
-_CUED_NAME = re.compile(rf"(?i:\b(?:{_CUE_WORDS})\b),?\s+{_NAME_SEQ}")
+_CUED_NAME = re.compile(rf"(?i:\b(?:{_CUE_WORDS})\b),?[ \t]+{_NAME_SEQ}")
 _NAME_PAIR = re.compile(rf"\b(?=({_WORD})(?:\s+[A-Z]\.?)?\s+({_WORD})\b)")
 _LAST_FIRST = re.compile(rf"\b({_WORD}),\s+({_WORD})\b")
 _SINGLE = re.compile(rf"\b({_WORD})\b")
+# "Joy's husband": a first name that is also a word is a name when it owns a relative,
+# a record or a visit.
+_OWNER = re.compile(
+    rf"\b({_WORD})['’]s\s+(?:husband|wife|son|daughter|mother|mom|father|dad|parents?|"
+    r"brother|sister|spouse|partner|kids?|children|child|baby|records?|chart|labs?|results|"
+    r"visit|appointment|bill|account|file|insurance|doctor|caregiver|guardian)\b"
+)
+# Chat is often typed in lower case: "pt maria lopez called".  Only after a cue word, and
+# only names that are not also English words.
+_LOWER_CUED = re.compile(
+    r"\b(?:patient|pt|member|client|resident|named|name is|son|daughter|mother|father|mom|dad|"
+    r"wife|husband|brother|sister|spouse|caregiver|guardian)\b,?\s+([a-z]{2,})(?:\s+([a-z]{2,}))?",
+    re.IGNORECASE,
+)
 
 
 def _group_hits(
@@ -533,7 +549,8 @@ def _places(text: str) -> list[_Hit]:
 # After "Mr."/"Dr." a surname may be a word the stop list holds ("Ms. Kaiser", "Dr. West").
 _FUNCTION_WORDS = frozenset(
     "The A An And Or But If Of On In At By To For From With Is Are Was Were Has Have Had "
-    "Will Would Can Could Should May Might Must Office Offices Team Group Clinic Practice".split()
+    "Will Would Can Could Should May Might Must Office Offices Team Group Clinic Practice "
+    "Mr Mrs Ms Miss Mx Dr Drs Prof".split()
 )
 
 
@@ -596,6 +613,14 @@ def _names(text: str) -> list[_Hit]:
         w = m.group(1)
         if w in names.first and w not in names.ambiguous and w not in names.stop:
             add([(m.start(1), m.end(1))], 1)
+    for m in _OWNER.finditer(text):
+        if m.group(1) in names.first and m.group(1) not in names.stop:
+            add([(m.start(1), m.end(1))], 1)
+    for m in _LOWER_CUED.finditer(text):
+        first, last = m.group(1).title(), (m.group(2) or "").title()
+        if first in names.first and first not in names.ambiguous | names.stop:
+            both = last in names.last and last not in names.stop | names.ambiguous
+            add([(m.start(1), m.end(2) if both else m.end(1))], 1)
     return hits
 
 
@@ -642,9 +667,9 @@ def _propagate_names(text: str, found: list[_Hit]) -> list[_Hit]:
 # Spans that are never identifiers even when a pattern above reaches them.
 _PROTECTED = re.compile(
     r"\b\d{2,3}\.\d{3}(?:\([a-z0-9]+\))*"  # 164.508(a)(3), 160.103
-    r"|\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|million|billion))?"  # money
+    r"|\$\s?\d[\d,]*+(?:\.\d+)?(?:\s?(?:k|m|million|billion))?"  # money
     r"|\b\d+(?:\.\d+)?\s?%"
-    r"|\b\d[\d,]*(?:\.\d+)?\s+(?:cents?|dollars?|days?|weeks?|months?|years?|hours?|minutes?|"
+    r"|(?<![\d,])\d[\d,]*+(?:\.\d+)?\s+(?:cents?|dollars?|days?|weeks?|months?|years?|hours?|minutes?|"
     r"patients?|members?|people|records?|mg|mcg|ml|units?)\b",
     re.IGNORECASE,
 )
@@ -652,12 +677,16 @@ _PROTECTED = re.compile(
 
 def _detect(text: str) -> list[_Hit]:
     candidates = _numbers(text) + _dates(text) + _places(text) + _names(text)
+    # _PROTECTED spans never overlap each other, so the one that could hold a hit is the
+    # last one starting at or before it.
     protected = [m.span() for m in _PROTECTED.finditer(text)]
+    starts = [p[0] for p in protected]
 
     def shielded(h: _Hit) -> bool:
         # A bare long number inside money or a citation is not an identifier; a hit
         # announced by a cue or shaped like the kind still wins.
-        return h.priority == 0 and any(s <= h.start and h.end <= e for s, e in protected)
+        i = bisect_right(starts, h.start) - 1
+        return h.priority == 0 and i >= 0 and h.end <= protected[i][1]
 
     chosen = _resolve([h for h in candidates if not shielded(h)])
     extra = _propagate_names(text, chosen)
@@ -665,12 +694,19 @@ def _detect(text: str) -> list[_Hit]:
 
 
 def _resolve(hits: Iterable[_Hit]) -> list[_Hit]:
+    """Keep the strongest of overlapping hits: announced by a cue, then longer, then first."""
     ordered = sorted(hits, key=lambda h: (-h.priority, -(h.end - h.start), h.start))
-    taken: list[_Hit] = []
+    starts: list[int] = []  # of the kept hits, which never overlap, in text order
+    kept: list[_Hit] = []
     for h in ordered:
-        if all(h.end <= t.start or h.start >= t.end for t in taken):
-            taken.append(h)
-    return sorted(taken, key=lambda h: h.start)
+        i = bisect_right(starts, h.start)
+        if i > 0 and kept[i - 1].end > h.start:
+            continue
+        if i < len(kept) and kept[i].start < h.end:
+            continue
+        starts.insert(i, h.start)
+        kept.insert(i, h)
+    return kept
 
 
 def _key(kind: str, value: str) -> str:
@@ -680,8 +716,8 @@ def _key(kind: str, value: str) -> str:
 def scrub(text: str) -> Scrubbed:
     """``text`` with every identifier found replaced by a typed placeholder.
 
-    The same value gets the same placeholder within one text, so "[NAME-1] called about
-    [NAME-1]'s bill" still reads as one person; a surname or first name seen alone after
+    The same value gets the same placeholder within one text, so "[NAME_1] called about
+    [NAME_1]'s bill" still reads as one person; a surname or first name seen alone after
     the full name gets the full name's placeholder.
     """
     hits = _detect(text)
@@ -722,11 +758,13 @@ def scrub(text: str) -> Scrubbed:
 # shares no pattern with it, so a gap in one is unlikely to be a gap in the other.
 
 _RESIDUAL: list[tuple[str, re.Pattern[str]]] = [
-    ("email", re.compile(r"[^\s@\[\]]+@[^\s@\[\]]+\.[a-z]{2,}", re.IGNORECASE)),
+    ("email", re.compile(r"(?<![^\s@\[\]])[^\s@\[\]]++@[^\s@\[\]]+\.[a-z]{2,}", re.IGNORECASE)),
     ("url", re.compile(r"(?i)://|\bwww\.|\b\w+\.(?:com|org|net|io|edu|gov)(?:/|\b)")),
     (
         "ip",
-        re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){4,}"),
+        re.compile(
+            r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|(?i:(?<![0-9a-f:])[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){4,}+)"
+        ),
     ),
     ("ssn", re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b")),
     ("phone", re.compile(r"\(\d{3}\)\s*\d{3}|\b\d{3}[.-]\d{3}[.-]\d{4}\b")),
@@ -752,7 +790,7 @@ _RESIDUAL: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("zip", re.compile(r"\b[A-Z]{2}\s+\d{5}\b")),
 ]
-_RESIDUAL_DIGITS = re.compile(r"\d(?:[\s./-]?\d){6,}")
+_RESIDUAL_DIGITS = re.compile(r"(?<!\d)(?<!\d[\s./-])\d(?:[\s./-]?\d){6,}+")
 _RESIDUAL_OK = re.compile(
     r"^(?:1[0-9]{2}\.\d{3}|\d{4}[-–]\d{2,4})$"  # a section number, a span of years
 )
@@ -792,3 +830,52 @@ def scrub_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [convert(v) for v in value]
     return value
+
+
+# Fields of a ``Determination.to_json()`` the product itself makes: labels, citations and the
+# law's text with its as-of dates and official addresses, labeled cases, fixed obligations,
+# versions, hashes, scores.  They carry nothing a user typed, and scrubbing would damage them
+# (an as-of date or a law's URL looks like an identifier), so they are kept as made.
+MACHINE_MADE = frozenset(
+    {
+        "category",
+        "authorization_required",
+        "status",
+        "citations",
+        "precedents",
+        "obligations",
+        "authorization_contents",
+        "clarifying_questions",
+        "operations_paragraph",
+        "agreement",
+        "corpus_version",
+        "timings_ms",
+        "dropped_citations",
+        "retrieved",
+        "retrieved_scores",
+        "redactions",
+        "redaction_summary",
+        "scrubbed_description",
+        "model_id",
+        "rules_version",
+        "prompt_hash",
+    }
+)
+RULES_MACHINE_MADE = frozenset(
+    {"category", "authorization_required", "status", "citations", "trace"}
+)
+
+
+def scrub_determination(determination: dict[str, Any]) -> dict[str, Any]:
+    """A determination as it may be stored: every string a user's words could reach (the
+    evidence of each fact, flags, the rationale, notices, document fields) scrubbed; what
+    the product made kept as made."""
+    clean: dict[str, Any] = {
+        k: v if k in MACHINE_MADE else scrub_json(v) for k, v in determination.items()
+    }
+    rules = determination.get("rules")
+    if isinstance(rules, dict):
+        clean["rules"] = {
+            k: v if k in RULES_MACHINE_MADE else scrub_json(v) for k, v in rules.items()
+        }
+    return clean

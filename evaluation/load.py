@@ -140,21 +140,26 @@ def check_app(url: str, timeout: float = 5.0) -> None:
     )
 
 
-async def _ask(page: Page, text: str, done_before: int, timeout_s: float) -> str | None:
-    """Type one question and wait for one more answered message; an error text or None."""
-    box = page.locator(CHAT_INPUT)
-    await box.fill(text)
-    await box.press("Enter")
+async def _ask(page: Page, text: str, timeout_s: float) -> str | None:
+    """Type one question and wait for one more answered message; an error text or None.
+
+    Answers and failures are counted before the question goes in, so an earlier
+    failure still on the page is not taken for this question's.
+    """
     answered = page.locator(CHAT_MESSAGE).filter(has_text=ANSWERED)
     failed = page.locator("[data-testid='stException']").or_(
         page.get_by_text(re.compile("|".join(map(re.escape, FAILED))))
     )
+    answers_before, failures_before = await answered.count(), await failed.count()
+    box = page.locator(CHAT_INPUT)
+    await box.fill(text)
+    await box.press("Enter")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if await answered.count() > done_before:
+        if await answered.count() > answers_before:
             return None
-        if await failed.count():
-            return (await failed.first.inner_text())[:200]
+        if await failed.count() > failures_before:
+            return (await failed.last.inner_text())[:200]
         await asyncio.sleep(0.1)
     return f"no answer within {timeout_s:.0f} s"
 
@@ -180,7 +185,7 @@ async def _session(
             # Different sessions start at different questions: no two ask the same thing at once.
             text = QUESTIONS[(n + q) % len(QUESTIONS)]
             start = time.perf_counter()
-            problem = await _ask(page, text, q, left)
+            problem = await _ask(page, text, left)
             if problem is None and page_errors:
                 problem = f"browser error: {page_errors[-1]}"
             out.append(Answer(n, q, time.perf_counter() - start, problem))

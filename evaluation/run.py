@@ -15,6 +15,7 @@ from typing import Any
 
 from app.pipeline import Pipeline
 from app.scenarios import Scenario
+from app.scrub import scrub_determination
 from app.timing import p50_p95
 from evaluation.metrics import Prediction, summarize
 from indexer.errors import CitationError
@@ -54,7 +55,9 @@ def run(
     with (out / PREDICTIONS).open("a", encoding="utf-8") as f:
         for i, s in enumerate(scenarios, start=1):
             if s.id not in done:
-                det = pipeline.classify(s.description).to_json()
+                # A user's scenario file may hold real identifiers: the run folder keeps the
+                # determination as the audit trail would, scrubbed.
+                det = scrub_determination(pipeline.classify(s.description).to_json())
                 row = {"id": s.id, "determination": det}
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 f.flush()

@@ -153,6 +153,11 @@ class Passage:
     def is_law(self) -> bool:
         return self.kind in (SourceKind.REGULATION, SourceKind.STATUTE)
 
+    @property
+    def page_url(self) -> str:
+        """The address a person opens to read the official text (see :func:`page_url`)."""
+        return page_url(self.url)
+
     def embedding_text(self, lead_in_chars: int = 240) -> str:
         """What the embedder sees: where the paragraph sits, then what it says.
 
@@ -164,6 +169,23 @@ class Passage:
             parts.append(shorten(lead, lead_in_chars))
         parts.append(self.text)
         return "\n".join(p for p in parts if p)
+
+
+_VERSIONER = re.compile(
+    r"^https://www\.ecfr\.gov/api/versioner/v1/full/[^/]+/title-(\d+)\.xml\?part=(\d+)"
+    r"&section=([\d.]+)$"
+)
+
+
+def page_url(url: str) -> str:
+    """A source address as a page to read.  The eCFR versioner address the indexer downloads
+    from (with its ``{date}`` placeholder) is XML for machines; people get the eCFR's page of
+    the section.  Other addresses are pages already."""
+    m = _VERSIONER.match(url)
+    if m is None:
+        return url
+    title, part, section = m.groups()
+    return f"https://www.ecfr.gov/current/title-{title}/part-{part}/section-{section}"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -27,9 +27,9 @@ from tests.conftest import REPO, tpo_env
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-# The face under test. `tpo serve` picks the page (app/ui/app.py once the multipage app
-# lands, app/ui/ask.py before); set SERVE_PAGE to a file to run `streamlit run FILE` instead.
-SERVE_PAGE: Path | None = Path("/tmp/h5-launch/launch.py")  # H5-TEMP
+# The face under test: `tpo serve` (it picks the page: app/ui/main.py, the multipage app).
+# Set SERVE_PAGE to a file to run `streamlit run FILE` instead, e.g. to try a page alone.
+SERVE_PAGE: Path | None = None
 # Sources enough for the two browser questions (marketing; own-program mailer) and citations.
 BROWSER_SOURCES = {
     "45-cfr-164.501",

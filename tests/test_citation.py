@@ -79,3 +79,12 @@ def test_matching_is_same_section_and_one_path_a_prefix_of_the_other(
 def test_term_is_the_defined_term_of_the_path() -> None:
     assert Citation.parse('45 CFR 164.501 "marketing" (2)(i)').term == "marketing"
     assert Citation.parse("45 CFR 164.508(a)(3)").term is None
+
+
+def test_an_ecfr_download_address_is_shown_as_the_page_people_read() -> None:
+    from indexer.models import page_url
+
+    api = "https://www.ecfr.gov/api/versioner/v1/full/{date}/title-45.xml?part=164&section=164.508"
+    assert page_url(api) == "https://www.ecfr.gov/current/title-45/part-164/section-164.508"
+    other = "https://www.hhs.gov/hipaa/for-professionals/faq/1515/index.html"
+    assert page_url(other) == other

@@ -212,3 +212,52 @@ def test_a_stopped_chroma_server_is_reported_with_what_to_do(env: dict[str, str]
     )
     assert proc.returncode == 2
     assert "chroma run" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_classification_is_recorded_scrubbed_and_an_update_shows_its_impact(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    tpo(env, "index", "build")
+    env = {**env, "TPO_USER": "privacy.officer"}
+    asked = as_json(
+        tpo(
+            env,
+            "classify",
+            "Patient Jane Whitaker (MRN 00482913): we share her records with another hospital "
+            "that also treats her, for that hospital's quality assessment activities.",
+            "--llm",
+            "none",
+            "--json",
+        )
+    )
+    assert asked["audit_id"] == 1 and "Whitaker" not in asked["scrubbed_description"]
+    listed = as_json(tpo(env, "audit", "list", "--json"))
+    stored = json.dumps(listed)
+    assert "Whitaker" not in stored and "00482913" not in stored
+    assert listed["records"][0]["user"] == "privacy.officer"
+    assert as_json(tpo(env, "audit", "verify", "--json"))["ok"] is True
+
+    # Change the paragraph the answer rests on: the update names the answer it puts in question.
+    cited = [c["citation"] for c in asked["citations"]]
+    mirror = tmp_path / "mirror2"
+    mirror.mkdir()
+    for f in CORPUS.glob("*.md"):
+        (mirror / f.name).write_text(f.read_text())
+    (mirror / "guidance").mkdir()
+    for f in (CORPUS / "guidance").glob("*.md"):
+        (mirror / "guidance" / f.name).write_text(f.read_text())
+    target = mirror / "164.501.md"
+    target.write_text(
+        target.read_text().replace(
+            "Conducting quality assessment and improvement activities",
+            "Conducting quality assessment and quality improvement activities",
+        )
+    )
+    updated = as_json(tpo(env, "index", "update", "--mirror", str(mirror), "--json"))
+    assert updated["changed"] >= 1
+    impact = updated["impact"]
+    assert any('"health care operations" (1)' in c for c in impact["changed_citations"])
+    recorded = [a for a in impact["affected"] if a["kind"] == "determination"]
+    assert [a["id"] for a in recorded] == ["1"], cited
+    assert recorded[0]["after"] is not None
+    assert impact["counts"]["scenarios"] >= 1

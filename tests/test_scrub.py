@@ -15,6 +15,7 @@ from app.rules import decide
 from app.scenarios import load_scenarios
 from app.scrub import (
     KINDS,
+    PLACEHOLDER,
     IdentifierLeakError,
     ensure_clean,
     residual,
@@ -31,6 +32,9 @@ EACH_KIND = [
     ("Please send Jane Whitaker's records to her new cardiologist.", "Jane Whitaker", "name"),
     ("Dr. Okafor wrote the appeal letter.", "Okafor", "name"),
     ("Her roommate Kelly will pick up the CD.", "Kelly", "name"),
+    ("pt maria lopez called about her bill", "maria lopez", "name"),
+    ("Can the nurse give Joy's husband the instructions?", "Joy", "name"),
+    ("Re: Sanders, Emily - the subpoena came without an order.", "Sanders, Emily", "name"),
     (
         "Mail it to 4417 Birchwood Ave Apt 3C, Dayton, OH 45402.",
         "4417 Birchwood Ave Apt 3C",
@@ -98,6 +102,8 @@ LEGAL = [
     "St. Luke's and Maple Grove Assisted Living share with Adult Protective Services.",
     "Safe Harbor: remove the 18 identifiers per 164.514(b)(2).",
     "The Joint Commission surveyors pull random charts next week.",
+    "The patient will need a ride; may her son pick up the meds?",
+    "From: Compliance Officer\nSubject: coding review by an outside firm.",
 ]
 
 
@@ -313,3 +319,32 @@ def test_no_placeholder_reads_as_a_lexicon_word() -> None:
         for entry in lexicon.entries:
             for pattern in entry.positive + entry.negative:
                 assert not pattern.search(text), (placeholder, entry.fact)
+
+
+@pytest.mark.parametrize("unit", ["a.", "1-", "1 ", "ab:", "Mr. ", "Ab, OH ", "x@a.", "1,"])
+def test_large_adversarial_input_stays_linear(unit: str) -> None:
+    """100 KB of repetitive text once took minutes (nested and unanchored repeats); every
+    pattern is now anchored at the start of its run.  Measured: under 3 s for each."""
+    import time
+
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    started = time.perf_counter()
+    scrub(text)
+    residual(text)
+    assert time.perf_counter() - started < 20
+
+
+def test_scrubbing_twice_changes_nothing() -> None:
+    """Stored records are scrubbed again by scrub_json: placeholders must survive as they are."""
+    for sentence in generate(20, seed=4, family="B") + generate(20, seed=4, family="A"):
+        once = scrub(sentence.text).text
+        assert scrub(once).text == once
+        assert PLACEHOLDER.search(once)
+
+
+def test_cli_scrub_plain_prints_the_scrubbed_text_unwrapped() -> None:
+    text = "Please send Jane Whitaker's records (MRN 00482913) to her new cardiologist " * 3
+    result = CliRunner().invoke(_cli(), ["scrub", text.strip()])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == scrub(text.strip()).text
+    assert "Whitaker" not in result.output and "00482913" not in result.output

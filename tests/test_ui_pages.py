@@ -2,7 +2,7 @@
 
 The services are real but for two fakes handed in through ``app.ui.common.use``: a
 deterministic fake embedder and an in-memory Chroma, over an index of five sources.
-Pages are run through the entry (``app.py``, which registers only the pages a role may
+Pages are run through the entry (``main.py``, which registers only the pages a role may
 see) and also one by one, as a crafted request for an address the navigation never
 offered would run them.
 """
@@ -108,7 +108,7 @@ def record_one(svc: Services, text: str) -> int:
 
 # -- Ask ---------------------------------------------------------------------------------
 def test_ask_shows_badge_citations_and_records_only_the_scrubbed_text(svc: Services) -> None:
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(UI / "main.py"), default_timeout=120).run()
     assert not at.exception
     ask(at, WITH_IDS)
     assert not at.exception
@@ -174,7 +174,7 @@ def test_an_empty_index_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 # -- access ------------------------------------------------------------------------------
 def test_login_is_required_and_checks_the_password(svc: Services) -> None:
     login_on(svc)
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(UI / "main.py"), default_timeout=120).run()
     assert not at.chat_input  # no page but the sign-in form
     at.text_input[0].set_value("rita")
     at.text_input[1].set_value("not the password")
@@ -254,7 +254,7 @@ def test_a_reviewer_rules_and_the_ruling_becomes_a_scenario(svc: Services) -> No
 
 def test_the_navigation_offers_each_role_its_pages_only(svc: Services) -> None:
     login_on(svc)
-    at = signed_in(AppTest.from_file(str(UI / "app.py"), default_timeout=120), "rex").run()
+    at = signed_in(AppTest.from_file(str(UI / "main.py"), default_timeout=120), "rex").run()
     assert not at.exception and at.chat_input
     # The requester's navigation does not register the Review page at all: no address.
     with pytest.raises(ValueError, match="Could not find a navigation page") as refused:
@@ -262,7 +262,7 @@ def test_the_navigation_offers_each_role_its_pages_only(svc: Services) -> None:
     registered = str(refused.value).split("Known pages:")[1]
     assert "ask.py" in registered and "corpus.py" in registered
     assert not any(p in registered for p in ("review.py", "audit.py", "evaluate.py"))
-    at = signed_in(AppTest.from_file(str(UI / "app.py"), default_timeout=120), "rita").run()
+    at = signed_in(AppTest.from_file(str(UI / "main.py"), default_timeout=120), "rita").run()
     at.switch_page(str(UI / "review.py")).run()
     assert not at.exception
     assert any(t.value == "Review" for t in at.title)

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.scrub import scrub_json
+from app.scrub import scrub_determination
 from app.ui.common import badge
 
 # The backends return one structured answer, so what streams is the composed rationale:
@@ -43,32 +43,10 @@ KIND_NAMES = {
 }
 
 
-# Parts of an answer that never hold the user's words: the law's text with its as-of dates
-# and official addresses, labeled cases, fixed obligations, identifiers of the run.  Run
-# through the scrubber they would lose their dates and links; everything else is scrubbed.
-NO_USER_TEXT = frozenset(
-    {
-        "citations",
-        "precedents",
-        "obligations",
-        "authorization_contents",
-        "corpus_version",
-        "timings_ms",
-        "retrieved",
-        "retrieved_scores",
-        "model_id",
-        "rules_version",
-        "prompt_hash",
-        "redactions",
-        "scrubbed_description",
-    }
-)
-
-
 def storable(det: dict[str, Any]) -> dict[str, Any]:
     """The answer as it may be kept in the session: the rules read the words as typed, so
     the evidence of each fact quotes them; that, and any other free text, is scrubbed."""
-    return {k: v if k in NO_USER_TEXT else scrub_json(v) for k, v in det.items()}
+    return scrub_determination(det)
 
 
 def chunks(text: str, words: int = STREAM_WORDS, pause: float = STREAM_PAUSE_S) -> Iterator[str]:
@@ -112,8 +90,13 @@ def show(det: dict[str, Any], key: str, *, stream: bool = False) -> None:
         st.markdown("**The opinions side by side**")
         cols = st.columns(len(det["agreement"]))
         for col, (name, a) in zip(cols, det["agreement"].items(), strict=True):
+            # Plain text, not st.metric: its large font cuts the category at a phone's width.
             auth = "authorization required" if a["authorization_required"] else "no authorization"
-            col.metric(name, a["category"].replace("_", " "), auth, delta_color="off")
+            weight = f", weight {a['weight']}" if "weight" in a else ""
+            col.markdown(
+                f"**{name}**  \n{a['category'].replace('_', ' ')}  \n{auth}{weight}"
+                + ("" if a.get("agrees", True) else "  \n*disagrees*")
+            )
     if det["citations"]:
         st.markdown("**Cited provisions**")
         for c in det["citations"]:

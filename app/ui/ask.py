@@ -1,6 +1,6 @@
 """Ask: staff describe an activity in plain words and get a cited answer they can verify.
 
-A page of the web app (``tpo serve`` → ``app/ui/app.py``).  The session keeps the
+A page of the web app (``tpo serve`` → ``app/ui/main.py``).  The session keeps the
 conversation, but only as the scrubber left it: the description that is stored and
 shown again is ``scrubbed_description``, never the text as typed.
 """

@@ -64,7 +64,11 @@ def _real_settings() -> Settings:
 def _real_services() -> Services:
     svc = Services(_real_settings())
     with contextlib.suppress(TpoError):  # no index yet: the pages say so when they need it
-        svc.searcher.version()  # warm: the index, BM25 and the embedder load now
+        # Warm now, once per server: the index, BM25, the embedder and the precedents load
+        # here, not inside somebody's first question.
+        svc.searcher.version()
+        svc.precedents.sync()
+        svc.embedder.embed_query("warm")
     return svc
 
 
@@ -117,7 +121,7 @@ def can(action: str) -> bool:
 
 
 def refuse(exc: TpoError) -> NoReturn:
-    st.error(exc.user_message(), icon="🚫")
+    st.error(exc.user_message(), icon=":material/block:")
     st.stop()
 
 
@@ -155,7 +159,7 @@ def shown_errors() -> Iterator[Outcome]:
 
 # -- the answer badge --------------------------------------------------------------------
 STATUS_NOTES = {
-    "confirmed": "rules, similar cases and model agree or do not weigh against it",
+    "confirmed": "the rules decided, and no weighty opinion disagrees",
     "needs review": "the opinions disagree: a privacy officer should review",
     "insufficient facts": "a deciding fact is missing: answer the questions below",
 }
@@ -169,8 +173,17 @@ def badge(det: dict[str, Any]) -> None:
     """Category and authorization as one coloured line: red when authorization is needed."""
     category = det["category"].replace("_", " ")
     if det["authorization_required"]:
-        st.error(f"**{category}** — {auth_label(True)}", icon="🔒")
+        st.error(f"**{category}** — {auth_label(True)}", icon=":material/lock:")
     else:
-        st.success(f"**{category}** — {auth_label(False)}", icon="✅")
+        st.success(f"**{category}** — {auth_label(False)}", icon=":material/check_circle:")
     status = det["status"].replace("_", " ")
     st.caption(f"Status: **{status}** — {STATUS_NOTES.get(status, '')}")
+    rules = det.get("rules") or {}
+    if det["authorization_required"] and rules.get("authorization_required") is False:
+        # The cross-check's "when in doubt, authorization wins": say so, or the badge reads
+        # as if the category itself needed an authorization.
+        st.caption(
+            "Authorization is shown as required because another opinion with weight says so "
+            f"(the rules alone: {str(rules.get('category', '')).replace('_', ' ')}, no "
+            "authorization). When in doubt, authorization wins until a reviewer decides."
+        )
