@@ -84,6 +84,19 @@ def supported_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return ok, other
 
 
+def row_for(name: str, result: DocumentResult) -> BatchRow:
+    """The results-table row of one classified document."""
+    det = result.determination
+    return BatchRow(
+        name,
+        kind=result.document.kind,
+        category=det.category.value,
+        authorization="required" if det.authorization_required else "not required",
+        status=det.status,
+        citation=main_citation(result),
+    )
+
+
 def main_citation(result: DocumentResult) -> str:
     det = result.determination
     if det.citations:
@@ -122,20 +135,10 @@ def classify_dir(
             rows.append(BatchRow(rel, status="failed", error=error))
             results.append(None)
         else:
-            det = result.determination
-            rows.append(
-                BatchRow(
-                    rel,
-                    kind=result.document.kind,
-                    category=det.category.value,
-                    authorization="required" if det.authorization_required else "not required",
-                    status=det.status,
-                    citation=main_citation(result),
-                )
-            )
+            rows.append(row_for(rel, result))
             results.append(result)
             if record is not None:
-                record({**det.to_json(), "file": rel, "context": context})
+                record({**result.determination.to_json(), "file": rel, "context": context})
         if progress is not None:
             progress("documents", i, len(files))
     return BatchResult(

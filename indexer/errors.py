@@ -6,6 +6,8 @@ else is a bug and is reported as one.
 
 from __future__ import annotations
 
+import errno
+
 
 class TpoError(Exception):
     """Base of every error a user can act on."""
@@ -46,3 +48,21 @@ class IndexStateError(TpoError):
 
 class UserInputError(TpoError):
     """Input from the user that cannot be used as it is (an empty description, say)."""
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the disk running out of space.
+
+    Python raises ``OSError(ENOSPC)``; SQLite and Chroma's Rust core report it in text.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(seen).lower()
+        if "no space left on device" in text or "database or disk is full" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

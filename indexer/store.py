@@ -8,7 +8,6 @@ function would download a model, so ours is always passed, and telemetry is off.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from indexer.errors import IndexStateError
+from indexer.errors import IndexStateError, disk_full
 from indexer.models import Passage
 
 COLLECTION_PREFIX = "tpo-"
@@ -151,24 +150,6 @@ class VectorStore:
                 "the embedded store.",
             )
         return None
-
-
-def disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) is the disk running out of space.
-
-    Python raises ``OSError(ENOSPC)``; SQLite and Chroma's Rust core report it in text.
-    """
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        text = str(seen).lower()
-        if "no space left on device" in text or "database or disk is full" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 class CollectionGone(IndexStateError):

@@ -36,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 
+from indexer.errors import IndexStateError, disk_full
 from indexer.models import Citation, Passage, SourceKind
 
 metadata = MetaData()
@@ -201,6 +202,34 @@ class VersionDB:
         report: dict[str, Any],
     ) -> VersionInfo:
         created = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            info = self._commit(
+                version_id, seq, collection, embedder, manifest, sources, passages, report, created
+            )
+        except Exception as exc:
+            if not disk_full(exc):
+                raise
+            # The transaction rolled back: the current pointer never moved.
+            raise IndexStateError(
+                "the disk is full: the new corpus version could not be recorded",
+                "Free space where TPO_DATA_DIR lives and run the update again; the vectors "
+                "already computed are cached. Nothing was changed: the index still serves "
+                "its current version.",
+            ) from exc
+        return info
+
+    def _commit(
+        self,
+        version_id: str,
+        seq: int,
+        collection: str,
+        embedder: str,
+        manifest: dict[str, Any],
+        sources: list[dict[str, Any]],
+        passages: Sequence[Passage],
+        report: dict[str, Any],
+        created: str,
+    ) -> VersionInfo:
         with self.engine.begin() as conn:
             existing = set(conn.execute(select(texts.c.hash)).scalars().all())
             new_texts, rows = [], []

@@ -145,3 +145,32 @@ def fake_services(tmp_path: Path, small_manifest: Path, chroma: ClientAPI) -> Se
         model_id="fake-32",
         client_override=chroma,
     )
+
+
+def missing_from_real_corpus(citations: list[str], tmp_path: Path) -> list[str]:
+    """The citations that name no paragraph of an index built from the real corpus (each must
+    be a passage or the parent of passages).  Embeddings are fake: only the outline counts."""
+    from indexer.models import Citation
+
+    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+    for c in client.list_collections():
+        client.delete_collection(c.name)
+    svc = Services(
+        Settings(data_dir=tmp_path / "data", corpus_mirror=CORPUS, seeds_mirror=SEEDS),
+        embedder_override=DeterministicFakeEmbedding(size=8),
+        model_id="fake-8",
+        client_override=client,
+    )
+    manifest, snapshot = svc.read_corpus()
+    svc.indexer().build(snapshot, manifest)
+    current = svc.db.current()
+    assert current is not None
+    indexed = [p.citation for p in svc.db.passages(current.id) if p.citation is not None]
+    return [
+        text
+        for text in citations
+        if not any(
+            Citation.parse(text).matches(p) and len(Citation.parse(text).path) <= len(p.path)
+            for p in indexed
+        )
+    ]

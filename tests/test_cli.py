@@ -42,6 +42,14 @@ def as_json(proc: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(proc.stdout)
 
 
+def copy_mirror(mirror: Path) -> Path:
+    """The corpus's markdown and guidance in a folder a test may edit."""
+    (mirror / "guidance").mkdir(parents=True)
+    for f in [*CORPUS.glob("*.md"), *(CORPUS / "guidance").glob("*.md")]:
+        (mirror / f.relative_to(CORPUS)).write_text(f.read_text())
+    return mirror
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, **tpo_env(tmp_path, SMALL), "HF_HUB_OFFLINE": "1"}
@@ -61,13 +69,7 @@ def test_build_status_update_search_and_diff_keep_their_json_contracts(
     noop = as_json(tpo(env, "index", "update", "--json"))
     assert (noop["added"], noop["changed"], noop["removed"], noop["embedded"]) == (0, 0, 0, 0)
 
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    for f in CORPUS.glob("*.md"):
-        (mirror / f.name).write_text(f.read_text())
-    (mirror / "guidance").mkdir()
-    for f in (CORPUS / "guidance").glob("*.md"):
-        (mirror / "guidance" / f.name).write_text(f.read_text())
+    mirror = copy_mirror(tmp_path / "mirror")
     target = mirror / "164.501.md"
     target.write_text(
         target.read_text().replace(
@@ -239,13 +241,7 @@ def test_a_classification_is_recorded_scrubbed_and_an_update_shows_its_impact(
 
     # Change the paragraph the answer rests on: the update names the answer it puts in question.
     cited = [c["citation"] for c in asked["citations"]]
-    mirror = tmp_path / "mirror2"
-    mirror.mkdir()
-    for f in CORPUS.glob("*.md"):
-        (mirror / f.name).write_text(f.read_text())
-    (mirror / "guidance").mkdir()
-    for f in (CORPUS / "guidance").glob("*.md"):
-        (mirror / "guidance" / f.name).write_text(f.read_text())
+    mirror = copy_mirror(tmp_path / "mirror2")
     target = mirror / "164.501.md"
     target.write_text(
         target.read_text().replace(

@@ -19,17 +19,20 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
+import sqlalchemy
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from app.services import Services
 from app.settings import Settings
 from indexer.corpus import CorpusLocation, read_corpus
-from indexer.errors import IndexStateError, SourceError
-from indexer.store import ADD_BATCH, disk_full
+from indexer.errors import IndexStateError, SourceError, disk_full
+from indexer.store import ADD_BATCH
+from indexer.versions import VersionDB
 from tests.conftest import CORPUS, SEEDS, needs_corpus
 
 pytestmark = needs_corpus
@@ -197,6 +200,33 @@ def test_a_full_disk_mid_update_is_one_message_the_old_version_serves_and_the_ne
     assert report.version == "v2" and report.previous == v1
     assert len(report.changes) == 2
     still_serves(ok, "v2")
+
+
+class VersionsOnAFullDisk(VersionDB):
+    """A version database whose disk fills while the new version is being recorded."""
+
+    def _commit(self, *args: Any, **kwargs: Any) -> Any:
+        raise sqlalchemy.exc.OperationalError(
+            "INSERT INTO versions", {}, Exception("database or disk is full")
+        )
+
+
+def test_a_full_disk_while_recording_the_version_leaves_the_old_one_serving(
+    fake_services: Services, mirror_copy: Path
+) -> None:
+    v1 = build(fake_services)
+    path = mirror_copy / "164.506.md"
+    path.write_text(path.read_text().replace("covered entity", "Covered Entity", 1))
+    svc = rebuild_services(fake_services, corpus_mirror=mirror_copy)
+    svc.__dict__["db"] = VersionsOnAFullDisk(svc.settings.versions_db)  # the injected service
+    manifest, snapshot = svc.read_corpus()
+    with pytest.raises(IndexStateError, match="could not be recorded") as info:
+        svc.indexer().update(snapshot, manifest)
+    assert "still serves" in info.value.hint
+    still_serves(fake_services, v1)
+    ok = rebuild_services(fake_services, corpus_mirror=mirror_copy)
+    manifest, snapshot = ok.read_corpus()
+    assert ok.indexer().update(snapshot, manifest).version == "v2"
 
 
 def test_disk_full_is_recognised_in_the_forms_the_stack_reports_it() -> None:

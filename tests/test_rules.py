@@ -101,32 +101,6 @@ def test_every_yes_or_no_carries_the_words_that_set_it() -> None:
     reason="../shared/corpus not present",
 )
 def test_every_citation_the_rules_can_emit_exists_in_the_built_index(tmp_path: Path) -> None:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-    from langchain_core.embeddings import DeterministicFakeEmbedding
+    from tests.conftest import missing_from_real_corpus
 
-    from app.services import Services
-    from app.settings import Settings
-    from tests.conftest import CORPUS, SEEDS
-
-    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-    for c in client.list_collections():
-        client.delete_collection(c.name)
-    svc = Services(
-        Settings(data_dir=tmp_path / "data", corpus_mirror=CORPUS, seeds_mirror=SEEDS),
-        embedder_override=DeterministicFakeEmbedding(size=8),
-        model_id="fake-8",
-        client_override=client,
-    )
-    manifest, snapshot = svc.read_corpus()
-    svc.indexer().build(snapshot, manifest)
-    current = svc.db.current()
-    assert current is not None
-    indexed = [p.citation for p in svc.db.passages(current.id) if p.citation is not None]
-    missing = []
-    for text in sorted(emitted_citations()):
-        cite = Citation.parse(text)
-        # The cited paragraph exists: it is a passage, or the parent of passages.
-        if not any(cite.matches(p) and len(cite.path) <= len(p.path) for p in indexed):
-            missing.append(text)
-    assert not missing
+    assert not missing_from_real_corpus(sorted(emitted_citations()), tmp_path)

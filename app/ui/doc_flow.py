@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.batch import BatchRow, main_citation
+from app.batch import BatchRow, row_for
 from app.doc_classify import Evidence, classify_document
 from app.documents import read_document
 from app.pipeline import Pipeline
@@ -32,19 +32,9 @@ def classify_uploads(
         except TpoError as exc:
             rows.append(BatchRow(name, status="failed", error=exc.user_message()))
         else:
-            det = result.determination
-            rows.append(
-                BatchRow(
-                    name,
-                    kind=result.document.kind,
-                    category=det.category.value,
-                    authorization="required" if det.authorization_required else "not required",
-                    status=det.status,
-                    citation=main_citation(result),
-                )
-            )
+            rows.append(row_for(name, result))
             if record is not None:
-                record({**det.to_json(), "file": name, "context": context})
+                record({**result.determination.to_json(), "file": name, "context": context})
         if progress is not None:
             progress(i, len(files))
     return rows
