@@ -330,9 +330,10 @@ def rules_answer_with_notice(det_json: dict[str, object]) -> str:
     assert det_json["category"] == "marketing" and det_json["authorization_required"] is True
     llm = det_json["llm"]
     assert isinstance(llm, dict) and llm.get("error"), llm
-    notices = det_json.get("notices")
-    if notices is not None:  # the lead's `notices` list: the same failure, said to the user
-        assert any("LLM" in str(n) or "model" in str(n) for n in notices), notices  # type: ignore[attr-defined]
+    notices = det_json["notices"]
+    assert isinstance(notices, list)
+    # The same failure, said to the user: the rules alone answered.
+    assert any("did not answer" in str(n) and "rules" in str(n) for n in notices), notices
     return str(llm["error"])
 
 
