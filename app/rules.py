@@ -550,10 +550,12 @@ def treatment(f: Facts) -> Finding | None:
     referral are treatment, permitted without authorization (164.506(c)(1)-(2))."""
     if not (f.treatment.yes or f.to_other_provider.yes):
         return None
+    # Its own treatment is (c)(1); a disclosure for another provider's treatment is (c)(2).
+    permits = "45 CFR 164.506(c)(2)" if f.to_other_provider.yes else "45 CFR 164.506(c)(1)"
     return Finding(
         C.TREATMENT,
         False,
-        ('45 CFR 164.501 "treatment"', "45 CFR 164.506(c)(1)"),
+        ('45 CFR 164.501 "treatment"', permits),
         _yes(f, "treatment", "to_other_provider"),
         "care of a patient: treatment",
     )
@@ -595,6 +597,16 @@ _OTHER_OPERATIONS = (
 _OPERATIONS = _PURPOSE_OPERATIONS + _OTHER_OPERATIONS
 
 
+def _to_another_covered_entity(f: Facts) -> bool:
+    return f.to_other_provider.yes or f.to_health_plan.yes
+
+
+def _operations_permit(f: Facts) -> str:
+    """Its own operations are permitted by 164.506(c)(1); a disclosure to another covered
+    entity for that entity's operations only by (c)(4), under its conditions."""
+    return "45 CFR 164.506(c)(4)" if _to_another_covered_entity(f) else "45 CFR 164.506(c)(1)"
+
+
 def _operation(f: Facts, table: tuple[tuple[str, str], ...]) -> Finding | None:
     for name, paragraph in table:
         if not getattr(f, name).yes:
@@ -608,7 +620,7 @@ def _operation(f: Facts, table: tuple[tuple[str, str], ...]) -> Finding | None:
         return Finding(
             C.HEALTH_CARE_OPERATIONS,
             False,
-            (f'45 CFR 164.501 "health care operations" {paragraph}', "45 CFR 164.506(c)(1)"),
+            (f'45 CFR 164.501 "health care operations" {paragraph}', _operations_permit(f)),
             (name,),
             f"a health care operation, paragraph {paragraph}",
             paragraph,
@@ -698,6 +710,15 @@ def obligations(f: Facts, finding: Finding) -> tuple[Obligation, ...]:
             Obligation(
                 "The notice of privacy practices must say fundraising communications may be sent.",
                 "45 CFR 164.514(f)(2)(i)",
+            )
+        )
+    if cat is C.HEALTH_CARE_OPERATIONS and _to_another_covered_entity(f):
+        out.append(
+            Obligation(
+                "To another covered entity for its operations only if both have or had a "
+                "relationship with the individual, the PHI pertains to it, and the purpose is "
+                "in paragraph (1) or (2) of the definition, or fraud and abuse detection.",
+                "45 CFR 164.506(c)(4)",
             )
         )
     if f.to_business_associate.yes or f.actor_business_associate.yes:
