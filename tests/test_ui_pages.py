@@ -486,4 +486,5 @@ def test_highlighting_escapes_the_text_and_merges_overlaps() -> None:
     assert out.startswith("&lt;b&gt;We&lt;/b&gt; ")
     assert out.count("<mark") == 1 and out.count("</mark>") == 1
     assert 'title="sale: yes; remuneration: yes"' in out
+    assert "</mark> <small" in out and "[sale: yes; remuneration: yes]</small>" in out
     assert "&amp; get paid" in out

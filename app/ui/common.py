@@ -161,7 +161,7 @@ def shown_errors() -> Iterator[Outcome]:
 STATUS_NOTES = {
     "confirmed": "the rules decided, and no weighty opinion disagrees",
     "needs review": "the opinions disagree: a privacy officer should review",
-    "insufficient facts": "a deciding fact is missing: answer the questions below",
+    "insufficient facts": "a deciding fact is missing: see the questions",
 }
 
 

@@ -58,8 +58,11 @@ def highlighted(text: str, evidence: Sequence[Evidence]) -> str:
     pos = 0
     for start, end, labels in spans:
         out.append(html.escape(text[pos:start]))
-        title = html.escape("; ".join(dict.fromkeys(labels)), quote=True)
+        names = "; ".join(dict.fromkeys(labels))
+        title = html.escape(names, quote=True)
         out.append(f'<mark title="{title}">{html.escape(text[start:end])}</mark>')
+        # Said in the text too: a phone has no hover to show the title.
+        out.append(f' <small style="color:#7a5c00">[{html.escape(names)}]</small>')
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out).replace("\n", "<br>")

@@ -68,7 +68,7 @@ def single_document(backend: str) -> None:
     st.markdown(f"**{opened['name']}**")
     show(opened["answer"], "doc")
     evidence = opened["evidence"]
-    st.markdown("**The words that decided it** (hover a highlight for the fact it set)")
+    st.markdown("**The words that decided it**, each followed by the fact it set")
     with st.container(height=360):
         st.markdown(highlighted(opened["text"], evidence), unsafe_allow_html=True)
     from_context = [e for e in evidence if e.in_context]
