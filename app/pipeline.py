@@ -94,34 +94,7 @@ class Pipeline:
             lambda: self.retriever.retrieve(scrubbed.text, _rule_provisions(verdict), in_play),
         )
         flags = list(screened.flags)
-        answer: LLMAnswer | None = None
-        llm_error: str | None = None
-        prompt_hash: str | None = None
-        if self.llm is not None:
-            llm_text, shortened = for_llm(scrubbed.text)
-            if shortened:
-                notices.append(shortened)
-            left = residual(llm_text)
-            if left:
-                llm_error = "identifiers remained after scrubbing: " + ", ".join(sorted(left))
-                notices.append(
-                    f"The description was not sent to the LLM: the residual check still found "
-                    f"{', '.join(sorted(left))} after scrubbing. This answer comes from the "
-                    "rules and similar cases alone."
-                )
-            else:
-                prompt_hash = _prompt_hash(llm_text, retrieval)
-                try:
-                    answer = timed("llm", lambda: self.llm.answer(llm_text, retrieval.passages))  # type: ignore[union-attr]
-                except TpoError as exc:
-                    llm_error = exc.user_message()
-                except Exception as exc:  # a backend's failure must not lose the rules' answer
-                    llm_error = f"{type(exc).__name__}: {exc}"
-                if llm_error:
-                    notices.append(
-                        f"The LLM ({self.llm.name}) did not answer ({llm_error.splitlines()[0]}"
-                        "). This answer comes from the rules and similar cases alone."
-                    )
+        answer, llm_error, prompt_hash = self._consult_llm(scrubbed.text, retrieval, notices, timed)
         cited, dropped, llm_json = self._citations(verdict, retrieval, answer)
         if (
             answer
@@ -176,6 +149,43 @@ class Pipeline:
             notices=tuple(notices),
             authorization_contents=authorization_contents(category, auth),
         )
+
+    # -- the LLM: only scrubbed text, only when nothing identifying is left ----------------
+    def _consult_llm(
+        self,
+        text: str,
+        retrieval: Retrieval,
+        notices: list[str],
+        timed: Callable[[str, Callable[[], LLMAnswer]], LLMAnswer],
+    ) -> tuple[LLMAnswer | None, str | None, str | None]:
+        """The LLM's answer, its error, and the hash of the prompt sent; every reason the
+        answer comes from the rules alone is added to ``notices``."""
+        if self.llm is None:
+            return None, None, None
+        llm = self.llm
+        llm_text, shortened = for_llm(text)
+        if shortened:
+            notices.append(shortened)
+        left = residual(llm_text)
+        if left:
+            notices.append(
+                f"The description was not sent to the LLM: the residual check still found "
+                f"{', '.join(sorted(left))} after scrubbing. This answer comes from the rules "
+                "and similar cases alone."
+            )
+            return None, "identifiers remained after scrubbing: " + ", ".join(sorted(left)), None
+        prompt_hash = _prompt_hash(llm_text, retrieval)
+        try:
+            return timed("llm", lambda: llm.answer(llm_text, retrieval.passages)), None, prompt_hash
+        except TpoError as exc:
+            error = exc.user_message()
+        except Exception as exc:  # a backend's failure must not lose the rules' answer
+            error = f"{type(exc).__name__}: {exc}"
+        notices.append(
+            f"The LLM ({llm.name}) did not answer ({error.splitlines()[0]}). This answer comes "
+            "from the rules and similar cases alone."
+        )
+        return None, error, prompt_hash
 
     # -- citations: only retrieved passages, only verbatim quotes --------------------------
     def _citations(
