@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from app.audit import AuditLog, AuditRecord
-from app.cli_common import JsonOpt, emit, err, out, user_errors
+from app.cli_common import JsonOpt, emit, err, out, services, user_errors
 from app.reviews import record_ruling
 from app.settings import Settings
 from indexer.errors import UserInputError
@@ -37,8 +37,8 @@ LimitOpt = Annotated[int | None, typer.Option("--limit", help="Only the newest N
 
 
 def _log() -> tuple[Settings, AuditLog]:
-    settings = Settings()
-    return settings, AuditLog(settings.audit_db_url)
+    svc = services()
+    return svc.settings, svc.audit
 
 
 def _filters(**values: Any) -> dict[str, Any]:

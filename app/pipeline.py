@@ -36,7 +36,7 @@ from app.models import Category, CitedPassage, Determination, RuleVerdict, Statu
 from app.precedents import PrecedentStore, Vote, vote
 from app.retrieval import Retrieval, Retriever
 from app.rules import decide
-from app.scrub import residual, scrub
+from app.scrub import PLACEHOLDER, residual, scrub
 from app.versioning import rules_version
 from indexer.errors import CitationError, TpoError, UserInputError
 from indexer.models import Citation
@@ -322,7 +322,7 @@ def _rule_provisions(verdict: RuleVerdict) -> list[str]:
 
 def _has_substance(scrubbed: str) -> bool:
     """Whether anything but placeholders and punctuation is left to classify."""
-    rest = re.sub(r"\[[A-Z_]+[-_]?\d+\]", " ", scrubbed)
+    rest = PLACEHOLDER.sub(" ", scrubbed)
     return len(re.findall(r"[^\W\d_]{3,}", rest)) >= 2
 
 

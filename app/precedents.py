@@ -75,6 +75,10 @@ class PrecedentStore:
     def _present(self) -> list[Path]:
         return [f for f in self.files if f.is_file() and f.stat().st_size > 0]
 
+    def scenarios(self) -> list[Scenario]:
+        """Every labeled scenario in the files present: dev sets and reviewers' rulings."""
+        return [s for s, _src in self._load()]
+
     def _load(self) -> list[tuple[Scenario, str]]:
         out: list[tuple[Scenario, str]] = []
         for f in self._present():

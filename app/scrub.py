@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -122,10 +122,7 @@ class Scrubbed:
 
     def summary(self) -> str:
         counts = self.counts()
-        if not counts:
-            return "no identifiers found"
-        parts = [f"{n} {_NOUN[k][0] if n == 1 else _NOUN[k][1]}" for k, n in counts.items()]
-        return "removed " + ", ".join(parts)
+        return "removed " + describe(counts) if counts else "no identifiers found"
 
     def only_placeholders(self) -> bool:
         """True when nothing but placeholders and punctuation is left (nothing to classify)."""
@@ -139,6 +136,15 @@ class Scrubbed:
             "counts": self.counts(),
             "redactions": [r.to_json() for r in self.redactions],
         }
+
+
+def describe(counts: Mapping[str, int]) -> str:
+    """'1 name, 2 dates' from counts by kind: what the user reads about what was removed."""
+    parts = []
+    for kind, n in counts.items():
+        one, many = _NOUN.get(kind, (kind.replace("_", " "), kind.replace("_", " ") + "s"))
+        parts.append(f"{n} {one if n == 1 else many}")
+    return ", ".join(parts)
 
 
 class IdentifierLeakError(TpoError):

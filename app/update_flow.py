@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.impact import ImpactReport, affected_items, with_after, with_before
-from app.scenarios import Scenario, load_scenarios
 from app.services import Services
 from indexer.update import UpdateReport
 
@@ -33,16 +32,6 @@ class UpdateResult:
         }
 
 
-def labeled_scenarios(svc: Services) -> list[Scenario]:
-    """The dev scenarios and reviewers' rulings: the labeled answers a change may move."""
-    files = [*svc.settings.precedent_files, svc.settings.reviews_file]
-    out: list[Scenario] = []
-    for f in files:
-        if f.is_file() and f.stat().st_size > 0:
-            out.extend(load_scenarios(f))
-    return out
-
-
 def update_with_impact(
     svc: Services,
     progress: Progress,
@@ -55,7 +44,7 @@ def update_with_impact(
     manifest, snapshot = svc.read_corpus(download=download, as_of=as_of)
     indexer = svc.indexer(progress)
     changes = indexer.plan(snapshot, manifest)
-    items = affected_items(changes, svc.audit, labeled_scenarios(svc)) if changes else []
+    items = affected_items(changes, svc.audit, svc.precedents.scenarios()) if changes else []
     pipeline = svc.pipeline(llm)
 
     def counted(stage: str) -> Callable[[str], dict[str, Any]]:

@@ -13,34 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from app.scrub import scrub_determination
+from app.scrub import describe, scrub_determination
 from app.ui.common import badge
 
 # The backends return one structured answer, so what streams is the composed rationale:
 # a few words at a time, so a long answer starts reading at once.
 STREAM_WORDS = 4
 STREAM_PAUSE_S = 0.02
-
-KIND_NAMES = {
-    "name": ("name", "names"),
-    "date": ("date", "dates"),
-    "phone": ("phone number", "phone numbers"),
-    "fax": ("fax number", "fax numbers"),
-    "email": ("e-mail address", "e-mail addresses"),
-    "ssn": ("Social Security number", "Social Security numbers"),
-    "mrn": ("medical record number", "medical record numbers"),
-    "address": ("address", "addresses"),
-    "zip": ("ZIP code", "ZIP codes"),
-    "age": ("age over 89", "ages over 89"),
-    "health_plan_id": ("health plan number", "health plan numbers"),
-    "account": ("account number", "account numbers"),
-    "license": ("licence number", "licence numbers"),
-    "vehicle": ("vehicle identifier", "vehicle identifiers"),
-    "device": ("device identifier", "device identifiers"),
-    "url": ("web address", "web addresses"),
-    "ip": ("IP address", "IP addresses"),
-    "other_id": ("other identifying number", "other identifying numbers"),
-}
 
 
 def storable(det: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +41,7 @@ def removed_summary(redactions: list[dict[str, Any]]) -> str | None:
     if not redactions:
         return None
     counts = Counter(str(r.get("kind", "identifier")) for r in redactions)
-    parts = []
-    for kind, n in counts.most_common():
-        one, many = KIND_NAMES.get(kind.lower(), (kind.replace("_", " "), ""))
-        parts.append(f"{n} {one if n == 1 else (many or one + 's')}")
-    return "Removed before storing: " + ", ".join(parts) + "."
+    return "Removed before storing: " + describe(dict(counts.most_common())) + "."
 
 
 def show(det: dict[str, Any], key: str, *, stream: bool = False) -> None:
